@@ -1,0 +1,65 @@
+"""Switching gradient recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``."""
+
+from __future__ import annotations
+
+import functools
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether new operations are recorded for backward."""
+    return _GradMode.enabled
+
+
+class _GradModeContext:
+    """Sets recording to ``self.mode`` inside a ``with`` block or a decorated function."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        _GradMode.enabled = self.previous
+
+    def __call__(self, func):
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            previous = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _GradMode.enabled = previous
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Nothing inside is recorded for backward (evaluation, parameter updates)."""
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Recording is on inside, even within ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set recording to ``mode``: at once when called, and back on leaving a ``with`` block."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        _GradMode.enabled = self.mode

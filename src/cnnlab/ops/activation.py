@@ -1,0 +1,61 @@
+"""Elementwise activations, softmax and dropout: forward and backward on arrays of any shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """``max(x, 0)``."""
+    return np.maximum(x, 0)
+
+
+def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``dL/dx = dL/dy`` where the output is positive, else 0 (PyTorch's choice at x = 0)."""
+    return grad * (y > 0)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))``, without overflow for large ``|x|``."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``dL/dx = dL/dy * y (1 - y)``."""
+    return grad * y * (1 - y)
+
+
+def tanh_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``dL/dx = dL/dy * (1 - y^2)``."""
+    return grad * (1 - y * y)
+
+
+def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x - log(sum(exp(x)))`` along ``axis``, shifted by the maximum for stability."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """``exp(x) / sum(exp(x))`` along ``axis``."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_backward(grad: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """``dL/dx = y * (dL/dy - sum(dL/dy * y))`` along ``axis``."""
+    return y * (grad - (grad * y).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_backward(grad: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """``dL/dx = dL/dy - exp(y) * sum(dL/dy)`` along ``axis`` (y is the log-softmax)."""
+    return grad - np.exp(y) * grad.sum(axis=axis, keepdims=True)
+
+
+def dropout_mask(shape: tuple[int, ...], p: float, rng: np.random.Generator, dtype) -> np.ndarray:
+    """Keep each element with probability ``1 - p``, scaled by ``1 / (1 - p)``; p = 1 drops all."""
+    if p == 1:
+        return np.zeros(shape, dtype=dtype)
+    keep = rng.random(shape, dtype=np.float32 if dtype == np.float32 else np.float64) >= p
+    return keep.astype(dtype) / np.asarray(1 - p, dtype=dtype)

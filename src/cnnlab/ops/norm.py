@@ -1,0 +1,84 @@
+"""Batch normalization per channel (eq. 8.18) and its backward pass.
+
+Input (N, C) or (N, C, L) or (N, C, H, W); one mean, variance, gamma and beta per channel C.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _axes_and_shape(x: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The axes reduced for each channel, and the shape a per-channel vector broadcasts to."""
+    axes = (0, *range(2, x.ndim))
+    return axes, (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def batch_norm(
+    x: np.ndarray,
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    weight: np.ndarray | None,
+    bias: np.ndarray | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Batch normalization, eqs. (8.18a)-(8.18d); returns ``y`` and ``(x_hat, 1/sqrt(var+eps))``.
+
+    Training uses the batch statistics (8.18a, 8.18b) and updates the running ones in place as
+    PyTorch does: ``running = (1 - momentum) * running + momentum * batch``, the variance
+    unbiased (times M / (M - 1), M = N * H * W). Evaluation uses the running statistics.
+    """
+    axes, shape = _axes_and_shape(x)
+    if training:
+        count = x.size // x.shape[1]
+        if count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, "
+                f"got input shape {x.shape}"
+            )
+        mean = x.mean(axis=axes)  # (8.18a)
+        var = x.var(axis=axes)  # (8.18b)
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += momentum * var * (count / (count - 1))
+    else:
+        mean, var = running_mean, running_var
+    inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)  # (8.18c)
+    y = x_hat if weight is None else x_hat * weight.reshape(shape)  # (8.18d)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y, (x_hat, inv_std)
+
+
+def batch_norm_backward(
+    grad_y: np.ndarray,
+    saved: tuple[np.ndarray, np.ndarray],
+    weight: np.ndarray | None,
+    training: bool,
+    needs: tuple[bool, bool, bool] = (True, True, True),
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Gradients (input, gamma, beta) of eq. (8.18) by the chain rule.
+
+    In training the batch statistics depend on every input of the channel:
+    ``dx = (M dx_hat - sum(dx_hat) - x_hat sum(dx_hat x_hat)) / (M sqrt(var + eps))``;
+    in evaluation they are constants and ``dx = dx_hat / sqrt(var + eps)``.
+    """
+    x_hat, inv_std = saved
+    axes, shape = _axes_and_shape(grad_y)
+    grad_beta = grad_y.sum(axis=axes) if needs[2] else None
+    grad_gamma = (grad_y * x_hat).sum(axis=axes) if needs[1] else None
+    if not needs[0]:
+        return None, grad_gamma, grad_beta
+    grad_x_hat = grad_y if weight is None else grad_y * weight.reshape(shape)
+    if not training:
+        return grad_x_hat * inv_std.reshape(shape), grad_gamma, grad_beta
+    mean_grad = grad_x_hat.mean(axis=axes).reshape(shape)
+    mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=axes).reshape(shape)
+    grad_x = (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) * inv_std.reshape(shape)
+    return grad_x, grad_gamma, grad_beta
