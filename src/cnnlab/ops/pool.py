@@ -68,8 +68,8 @@ def pool_geometry(
     stride = kernel if stride is None or stride == () else pair(stride, "stride")
     padding = pair(padding, "padding", minimum=0)
     dilation = pair(dilation, "dilation")
-    for p, k, d in zip(padding, kernel, dilation, strict=True):
-        if 2 * p > d * (k - 1) + 1:
+    for p, k in zip(padding, kernel, strict=True):
+        if 2 * p > k:
             raise ValueError(
                 f"{name}: padding should be at most half of the kernel size, got "
                 f"padding={padding} for kernel_size={kernel}"
@@ -81,6 +81,15 @@ def pool_geometry(
     )
     if ho < 1 or wo < 1:
         raise ValueError(f"{name}: input {tuple(shape)} gives an empty output ({ho}, {wo})")
+    for axis, size, out, k, s, p, d in zip(
+        ("height", "width"), (h, w), (ho, wo), kernel, stride, padding, dilation, strict=True
+    ):
+        first = _first_inside(size, out, s, p, d)
+        if ((first >= size) | (first > np.arange(out) * s - p + d * (k - 1))).any():
+            raise ValueError(
+                f"{name}: along the {axis} some windows hold only padding (input {size}, "
+                f"kernel {k}, stride {s}, padding {p}, dilation {d}); reduce padding or dilation"
+            )
     return PoolGeometry(n, c, h, w, kernel, stride, padding, dilation, ho, wo)
 
 
