@@ -157,11 +157,25 @@ def test_figure_8_9_columns_and_rows():
     geom = conv.conv_geometry(x.shape, w.shape, stride=2)
     cols = conv.im2col(x, geom)
     assert cols.shape == (250, 289)
+    np.testing.assert_array_equal(cols, conv.im2col_reference(x, geom))
     assert w.reshape(20, -1).shape == (20, 250)
     z = conv.conv2d_im2col(x, w, stride=2)
     assert z.shape == (1, 20, 17, 17)
     # column (i * 17 + j) is the receptive field of output (i, j), stretched out
     np.testing.assert_array_equal(cols[:, 3 * 17 + 5], x[0, :, 6:11, 10:15].reshape(-1))
+
+
+@given(conv_cases())
+@settings(max_examples=200)
+def test_compiled_im2col_and_col2im_equal_the_numpy_reference(case):
+    """kernels.py reads the unpadded input with bounds checks; the reference pads, then slices."""
+    x, w, _ = make_arrays(case)
+    geom = conv.conv_geometry(x.shape, w.shape, case["stride"], case["padding"], case["dilation"])
+    cols = conv.im2col(x, geom)
+    np.testing.assert_array_equal(cols, conv.im2col_reference(conv.pad_input(x, geom.padding), geom))
+    (top, _), (left, _) = geom.padding
+    back = conv.col2im_reference(cols, geom)[:, :, top : top + geom.h, left : left + geom.w]
+    assert_close("col2im, compiled vs reference", conv.col2im(cols, geom), back, case["dtype"])
 
 
 def test_col2im_adds_back_what_im2col_copied():

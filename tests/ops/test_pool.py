@@ -177,3 +177,28 @@ def test_bad_pooling_arguments_are_named(shape, options, message):
     with pytest.raises(ValueError) as error:
         pool.max_pool2d(np.zeros(shape), **options)
     assert message in str(error.value)
+
+
+@given(pool_cases())
+@settings(max_examples=200)
+def test_compiled_pooling_equals_the_numpy_reference(case):
+    """The fast paths (kernels.py) compute what the tap-by-tap NumPy references compute."""
+    assume(not only_padding(case))
+    x = make_input(case)
+    options = dict(kernel_size=case["kernel"], stride=case["stride"], padding=case["padding"],
+                   ceil_mode=case["ceil_mode"])
+    out, index = pool.max_pool2d(x, dilation=case["dilation"], **options)
+    ref_out, ref_index = pool.max_pool2d_reference(x, dilation=case["dilation"], **options)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(index, ref_index)
+    grad = grad_like(case, out.shape)
+    assert_close("max_pool2d backward, compiled vs reference",
+                 pool.max_pool2d_backward(grad, index, x.shape),
+                 pool.max_pool2d_backward_reference(grad, ref_index, x.shape), case["dtype"])
+    if case["dilation"] == (1, 1) and max(case["padding"]) <= min(case["kernel"]) // 2:
+        assert_close("avg_pool2d, compiled vs reference", pool.avg_pool2d(x, **options),
+                     pool.avg_pool2d_reference(x, **options), case["dtype"])
+        avg_grad = grad_like(case, pool.avg_pool2d(x, **options).shape)
+        assert_close("avg_pool2d backward, compiled vs reference",
+                     pool.avg_pool2d_backward(avg_grad, x.shape, **options),
+                     pool.avg_pool2d_backward_reference(avg_grad, x.shape, **options), case["dtype"])

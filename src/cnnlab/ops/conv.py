@@ -125,12 +125,38 @@ def conv2d_loop(
     return z
 
 
-def im2col(xp: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    """Stretch every receptive field of the padded input into a column (Fig. 8.9).
+def im2col(x: np.ndarray, geom: ConvGeometry) -> np.ndarray:
+    """Stretch every receptive field into a column (Fig. 8.9), padding included.
 
-    Padded input (N, C, Hp, Wp) -> ``X_col`` of shape (C * kh * kw, N * Ho * Wo); row
-    ``(c, u, v)`` holds tap (u, v) of channel c for every output position of every image.
+    Input (N, C, H, W) -> ``X_col`` of shape (C * kh * kw, N * Ho * Wo); row ``(c, u, v)``
+    holds tap (u, v) of channel c for every output position of every image. Compiled; equal to
+    :func:`im2col_reference` on the padded input.
     """
+    (top, _), (left, _) = geom.padding
+    from cnnlab.ops import kernels  # numba loads on first use, not on import
+
+    return kernels.im2col(
+        x, (geom.kh, geom.kw), geom.stride, (top, left), geom.dilation, (geom.ho, geom.wo)
+    )
+
+
+def col2im(cols: np.ndarray, geom: ConvGeometry) -> np.ndarray:
+    """Add every column back into the receptive field it came from; padding is dropped.
+
+    ``X_col`` (C * kh * kw, N * Ho * Wo) -> input gradient (N, C, H, W). Compiled; equal to
+    :func:`col2im_reference` cropped.
+    """
+    (top, _), (left, _) = geom.padding
+    from cnnlab.ops import kernels  # numba loads on first use, not on import
+
+    return kernels.col2im(
+        cols, (geom.n, geom.c, geom.h, geom.w), (geom.kh, geom.kw), geom.stride, (top, left),
+        geom.dilation, (geom.ho, geom.wo),
+    )
+
+
+def im2col_reference(xp: np.ndarray, geom: ConvGeometry) -> np.ndarray:
+    """:func:`im2col` in NumPy on the padded input (N, C, Hp, Wp): one strided copy per tap."""
     n, c = xp.shape[:2]
     cols = np.empty((c, geom.kh, geom.kw, n, geom.ho, geom.wo), dtype=xp.dtype)
     for u in range(geom.kh):
@@ -140,11 +166,8 @@ def im2col(xp: np.ndarray, geom: ConvGeometry) -> np.ndarray:
     return cols.reshape(c * geom.kh * geom.kw, n * geom.ho * geom.wo)
 
 
-def col2im(cols: np.ndarray, geom: ConvGeometry) -> np.ndarray:
-    """Inverse of :func:`im2col`: add every column back into the receptive field it came from.
-
-    ``X_col`` (C * kh * kw, N * Ho * Wo) -> padded input gradient (N, C, Hp, Wp).
-    """
+def col2im_reference(cols: np.ndarray, geom: ConvGeometry) -> np.ndarray:
+    """:func:`col2im` in NumPy: ``X_col`` -> padded input gradient (N, C, Hp, Wp)."""
     n, c = geom.n, geom.c
     cols = cols.reshape(c, geom.kh, geom.kw, n, geom.ho, geom.wo)
     xp = np.zeros(geom.padded_shape, dtype=cols.dtype)
@@ -174,14 +197,16 @@ def conv2d_im2col(
 def conv2d_forward(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geom: ConvGeometry
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``z = W_row @ X_col + b`` (Fig. 8.9); returns ``z`` (N, K, Ho, Wo) and ``X_col``."""
-    cols = im2col(pad_input(x, geom.padding), geom)
+    """``z = W_row @ X_col + b`` (Fig. 8.9); returns ``z`` (N, K, Ho, Wo) and ``X_col``.
+
+    ``z`` stays in the product's (K, N, Ho, Wo) memory order, seen as (N, K, Ho, Wo).
+    """
+    cols = im2col(x, geom)
     w_row = weight.reshape(geom.k, -1)
     z = w_row @ cols  # (K, N * Ho * Wo)
     if bias is not None:
         z += bias.reshape(-1, 1)
-    z = z.reshape(geom.k, geom.n, geom.ho, geom.wo).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(z), cols
+    return z.reshape(geom.k, geom.n, geom.ho, geom.wo).transpose(1, 0, 2, 3), cols
 
 
 def conv2d_backward_im2col(
@@ -201,8 +226,7 @@ def conv2d_backward_im2col(
     grad_weight = (grad_rows @ cols.T).reshape(weight.shape) if needs[1] else None
     grad_input = None
     if needs[0]:
-        grad_cols = weight.reshape(geom.k, -1).T @ grad_rows
-        grad_input = _crop_padding(col2im(grad_cols, geom), geom)
+        grad_input = col2im(weight.reshape(geom.k, -1).T @ grad_rows, geom)
     return grad_input, grad_weight, grad_bias
 
 

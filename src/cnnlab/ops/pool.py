@@ -2,9 +2,10 @@
 
 Input (N, C, H, W), output (N, C, Ho, Wo) with ``Ho = floor((H + 2p - d(f - 1) - 1) / s + 1)``
 (eq. 8.1; rounded up under ``ceil_mode``, dropping a last window that would start in the
-padding). Each channel is pooled on its own. The loops run over the f x f taps of the window, each
-tap a strided slice of the whole batch, in row-major order: the first maximum met is the one
-kept, the same element PyTorch picks.
+padding). Each channel is pooled on its own. The ``*_reference`` functions loop over the f x f taps
+of the window, each tap a strided slice of the whole batch, in row-major order: the first maximum
+met is the one kept, the same element PyTorch picks. The default functions run compiled loops
+(``kernels.py``) that compute the same numbers; the tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -121,6 +122,23 @@ def max_pool2d(
     ``return_indices``). Padding counts as -inf; NaN wins as in PyTorch.
     """
     geom = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    from cnnlab.ops import kernels  # numba loads on first use, not on import
+
+    return kernels.max_pool(
+        x, geom.kernel, geom.stride, geom.padding, geom.dilation, (geom.ho, geom.wo)
+    )
+
+
+def max_pool2d_reference(
+    x: np.ndarray,
+    kernel_size: int | tuple,
+    stride: int | tuple | None = None,
+    padding: int | tuple = 0,
+    dilation: int | tuple = 1,
+    ceil_mode: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`max_pool2d` in NumPy, one strided slice per window tap."""
+    geom = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     xp = _pad(x, geom, -np.inf)
     (ph, pw), (dh, dw) = geom.padding, geom.dilation
     row0 = _first_inside(geom.h, geom.ho, geom.stride[0], ph, dh)
@@ -145,6 +163,15 @@ def max_pool2d_backward(
 
     grad_out and indices (N, C, Ho, Wo) -> grad_input (N, C, H, W); overlapping windows add up.
     """
+    from cnnlab.ops import kernels  # numba loads on first use, not on import
+
+    return kernels.max_pool_backward(grad_out, indices, tuple(input_shape))
+
+
+def max_pool2d_backward_reference(
+    grad_out: np.ndarray, indices: np.ndarray, input_shape: tuple[int, ...]
+) -> np.ndarray:
+    """:func:`max_pool2d_backward` in NumPy, one ``bincount`` over all positions."""
     n, c, h, w = input_shape
     offsets = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
     flat = np.bincount(
@@ -187,6 +214,24 @@ def avg_pool2d(
     """
     geom = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     _check_divisor(divisor_override)
+    divisors = _avg_divisors(geom, count_include_pad, divisor_override)
+    from cnnlab.ops import kernels  # numba loads on first use, not on import
+
+    return kernels.avg_pool(x, geom.kernel, geom.stride, geom.padding, divisors)
+
+
+def avg_pool2d_reference(
+    x: np.ndarray,
+    kernel_size: int | tuple,
+    stride: int | tuple | None = None,
+    padding: int | tuple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> np.ndarray:
+    """:func:`avg_pool2d` in NumPy, one strided slice per window tap."""
+    geom = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    _check_divisor(divisor_override)
     xp = _pad(x, geom, 0.0)
     total = np.zeros((geom.n, geom.c, geom.ho, geom.wo), dtype=x.dtype)
     for _, _, rows, cols in geom.taps():
@@ -209,6 +254,26 @@ def avg_pool2d_backward(
 
     grad_out (N, C, Ho, Wo) -> grad_input (N, C, H, W).
     """
+    geom = pool_geometry(input_shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    divisors = _avg_divisors(geom, count_include_pad, divisor_override)
+    from cnnlab.ops import kernels  # numba loads on first use, not on import
+
+    return kernels.avg_pool_backward(
+        grad_out, tuple(input_shape), geom.kernel, geom.stride, geom.padding, divisors
+    )
+
+
+def avg_pool2d_backward_reference(
+    grad_out: np.ndarray,
+    input_shape: tuple[int, ...],
+    kernel_size: int | tuple,
+    stride: int | tuple | None = None,
+    padding: int | tuple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> np.ndarray:
+    """:func:`avg_pool2d_backward` in NumPy, one strided slice per window tap."""
     geom = pool_geometry(input_shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     share = grad_out / _avg_divisors(geom, count_include_pad, divisor_override).astype(
         grad_out.dtype
