@@ -4,6 +4,7 @@ The top level mirrors ``torch`` for the chapter's listings: ``import cnnlab as t
 """
 
 from cnnlab import nn, optim, utils
+from cnnlab.utils.memory import keep_freed_memory
 from cnnlab.autograd.creation import (
     arange,
     as_tensor,
@@ -36,14 +37,35 @@ long = int64
 
 __version__ = "0.1.0"
 
+keep_freed_memory()
+
+
+def set_num_threads(count: int) -> None:
+    """Use ``count`` threads: for the compiled kernels and for NumPy's BLAS (as PyTorch's)."""
+    from threadpoolctl import threadpool_limits
+
+    from cnnlab.ops import kernels
+
+    kernels.set_num_threads(count)
+    threadpool_limits(count, user_api="blas")
+
+
+def get_num_threads() -> int:
+    """The number of threads the compiled kernels use."""
+    from cnnlab.ops import kernels
+
+    return kernels.get_num_threads()
+
 
 def max(input: Tensor, dim=None, keepdim: bool = False):
-    """``max(t)``: the largest element; ``max(t, dim)``: (values, indices); ``max(a, b)``: elementwise."""
+    """``max(t)``: the largest element; ``max(t, dim)``: (values, indices);
+    ``max(a, b)``: elementwise."""
     return input.max(dim, keepdim)
 
 
 def min(input: Tensor, dim=None, keepdim: bool = False):
-    """``min(t)``: the smallest element; ``min(t, dim)``: (values, indices); ``min(a, b)``: elementwise."""
+    """``min(t)``: the smallest element; ``min(t, dim)``: (values, indices);
+    ``min(a, b)``: elementwise."""
     return input.min(dim, keepdim)
 
 

@@ -215,27 +215,23 @@ def format_rows(rows: list[Row]) -> str:
 def threads_note() -> str:
     import torch
 
-    import numba
     from threadpoolctl import threadpool_info
 
     blas = max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"),
                default=0)
     return (
-        f"cores: {os.cpu_count()}; threads: torch {torch.get_num_threads()}, numba "
-        f"{numba.get_num_threads()}, numpy BLAS {blas}; numpy {np.__version__}, "
+        f"cores: {os.cpu_count()}; threads: torch {torch.get_num_threads()}, cnnlab kernels "
+        f"{cnnlab.get_num_threads()}, numpy BLAS {blas}; numpy {np.__version__}, "
         f"torch {torch.__version__}"
     )
 
 
 def set_threads(threads: int) -> None:
     """Give both engines the same number of threads: PyTorch's, numba's and NumPy's BLAS."""
-    import numba
     import torch
-    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    threadpool_limits(threads)
+    cnnlab.set_num_threads(threads)
 
 
 def main(threads: int | None = None, repeats: int = 20, quick: bool = False,

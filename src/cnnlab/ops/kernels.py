@@ -1,37 +1,77 @@
 """Compiled loops (numba) for the hot paths: im2col/col2im and pooling.
 
 Each kernel computes exactly what its NumPy reference in ``conv.py`` or ``pool.py`` computes;
-the tests hold them equal. They read inputs of any strides and handle zero padding by bounds
-checks instead of padded copies. Outputs that travel on to the next layer are allocated
-channel-major, (C, N, H, W) in memory, and returned as (N, C, H, W) views: a convolution's
-matrix product yields that layout, so keeping it saves a transpose at every layer.
+the tests hold them equal. Zero padding is handled by computing, once per row, the range of
+taps that fall inside the input, instead of padding a copy.
 
-Compiled code is cached on disk (``cache=True``): only the first run on a machine compiles.
+Layout: the kernels work on C-contiguous arrays in channel-major order, (C, N, H, W) in memory,
+and hand their results back as (N, C, H, W) views of such arrays. A convolution's matrix product
+``W_row @ X_col`` is (K, N * Ho * Wo), channel-major already, so keeping that order from layer to
+layer saves a transpose at every layer; an input in another layout is copied once on entry.
+Fixed signatures (contiguous arrays, float32 and float64) give numba one compiled version per
+dtype, cached on disk (``cache=True``): only the first run on a machine compiles.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit, prange, types
+import os
+from concurrent.futures import ThreadPoolExecutor
 
-# One compiled version per dtype, for arrays of any strides ("A" layout), inputs read-only (a
-# broadcast gradient is a read-only view): fixed signatures keep numba from compiling again for
-# every new combination of memory layouts it meets.
+import numpy as np
+from numba import njit, types
+
+# Work below this many elements runs on the calling thread: a hand-off costs more than it saves.
+_MIN_SPLIT = 60_000
+_threads = {"count": os.cpu_count() or 1, "pool": None}
+
+
+def set_num_threads(count: int) -> None:
+    """Run the kernels on ``count`` threads (each kernel splits its outer loop among them)."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"set_num_threads: count must be a positive int, got {count!r}")
+    if count != _threads["count"] and _threads["pool"] is not None:
+        _threads["pool"].shutdown()
+        _threads["pool"] = None
+    _threads["count"] = count
+
+
+def get_num_threads() -> int:
+    return _threads["count"]
+
+
+def run_split(kernel, n_items: int, work: int, *args) -> None:
+    """Call ``kernel(*args, start, stop)`` over ``[0, n_items)`` cut into one part per thread.
+
+    The kernels release the GIL (``nogil``) and their parts write disjoint outputs, so plain
+    threads run them in parallel; they wait on a lock, not spinning, when idle.
+    """
+    parts = min(_threads["count"], n_items, max(1, work // _MIN_SPLIT))
+    if parts == 1:
+        kernel(*args, 0, n_items)
+        return
+    if _threads["pool"] is None:
+        _threads["pool"] = ThreadPoolExecutor(_threads["count"] - 1, "cnnlab-kernel")
+    bounds = [n_items * k // parts for k in range(parts + 1)]
+    futures = [
+        _threads["pool"].submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, parts)
+    ]
+    kernel(*args, bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+
+
 def _signatures(*parts: str) -> list:
-    """Signatures for float32 and float64: ``"in4"``/``"in2"`` are read-only float arrays,
-    ``"out4"``/``"out2"`` writable ones, ``"index"`` read-only int64 (4-D), ``"index_out"``
-    writable int64, ``"int"`` an int64 scalar."""
+    """Signatures for float32 and float64: ``in``/``out`` are read-only/writable float arrays of
+    the given rank (``in4``, ``out2``...), ``index``/``index_out`` int64 4-D arrays, ``int`` an
+    int64 scalar. Every array is C-contiguous."""
     result = []
     for f in (types.float32, types.float64):
-        table = {
-            "in4": types.Array(f, 4, "A", readonly=True),
-            "in2": types.Array(f, 2, "A", readonly=True),
-            "out4": types.Array(f, 4, "A"),
-            "out2": types.Array(f, 2, "A"),
-            "index": types.Array(types.int64, 4, "A", readonly=True),
-            "index_out": types.Array(types.int64, 4, "A"),
-            "int": types.int64,
-        }
+        table = {"int": types.int64}
+        for rank in (2, 4):
+            table[f"in{rank}"] = types.Array(f, rank, "C", readonly=True)
+            table[f"out{rank}"] = types.Array(f, rank, "C")
+        table["index"] = types.Array(types.int64, 4, "C", readonly=True)
+        table["index_out"] = types.Array(types.int64, 4, "C")
         result.append(types.void(*(table[p] for p in parts)))
     return result
 
@@ -40,37 +80,49 @@ def _ints(n: int) -> list[str]:
     return ["int"] * n
 
 
-def channel_major(shape: tuple[int, int, int, int], dtype, fill=None) -> np.ndarray:
-    """An (N, C, H, W) array whose memory is laid out (C, N, H, W)."""
+def as_channel_major(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> the C-contiguous (C, N, H, W) array: a view when the memory already is."""
+    return np.ascontiguousarray(x.transpose(1, 0, 2, 3))
+
+
+def _channel_major_empty(shape, dtype, zero: bool = False) -> np.ndarray:
+    """A C-contiguous (C, N, H, W) array for an (N, C, H, W) result."""
     n, c, h, w = shape
-    if fill is None:
-        memory = np.empty((c, n, h, w), dtype=dtype)
-    elif fill == 0:
-        memory = np.zeros((c, n, h, w), dtype=dtype)
-    else:
-        memory = np.full((c, n, h, w), fill, dtype=dtype)
+    return (np.zeros if zero else np.empty)((c, n, h, w), dtype=dtype)
+
+
+def _as_nchw(memory: np.ndarray) -> np.ndarray:
     return memory.transpose(1, 0, 2, 3)
 
 
-@njit(_signatures("in4", *_ints(10), "out2"), parallel=True, cache=True, nogil=True)
-def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, cols):
-    n_images, channels, height, width = x.shape
-    taps = kh * kw
-    for row in prange(channels * taps):
-        c, tap = row // taps, row % taps
-        u, v = tap // kw, tap % kw
+@njit(cache=True, nogil=True)
+def _inside(n_out: int, step: int, offset: int, size: int) -> tuple[int, int]:
+    """The range [first, stop) of k in [0, n_out) with ``k * step + offset`` in [0, size)."""
+    first = 0
+    while first < n_out and first * step + offset < 0:
+        first += 1
+    stop = n_out
+    while stop > first and (stop - 1) * step + offset >= size:
+        stop -= 1
+    return first, stop
+
+
+@njit(_signatures("in4", *_ints(10), "out2", *_ints(2)), cache=True, nogil=True)
+def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, cols, start, stop):
+    n_images, height, width = x.shape[1], x.shape[2], x.shape[3]
+    for row in range(start, stop):  # row (c, u, v) of X_col
+        c, u, v = row // (kh * kw), row // kw % kh, row % kw
+        i0, i1 = _inside(ho, sh, u * dh - ph, height)
+        offset = v * dw - pw
+        j0, j1 = _inside(wo, sw, offset, width)
+        if i0 > 0 or i1 < ho or j0 > 0 or j1 < wo:
+            cols[row, :] = 0
         for n in range(n_images):
-            base = n * ho * wo
-            for i in range(ho):
+            for i in range(i0, i1):
                 r = i * sh - ph + u * dh
-                at = base + i * wo
-                if r < 0 or r >= height:
-                    for j in range(wo):
-                        cols[row, at + j] = 0
-                    continue
-                for j in range(wo):
-                    s = j * sw - pw + v * dw
-                    cols[row, at + j] = x[n, c, r, s] if 0 <= s < width else 0
+                at = (n * ho + i) * wo
+                for j in range(j0, j1):
+                    cols[row, at + j] = x[c, n, r, j * sw + offset]
 
 
 def im2col(x, kernel, stride, padding, dilation, out_hw) -> np.ndarray:
@@ -78,138 +130,216 @@ def im2col(x, kernel, stride, padding, dilation, out_hw) -> np.ndarray:
     n, c = x.shape[:2]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = kernel, stride, padding, dilation, out_hw
     cols = np.empty((c * kh * kw, n * ho * wo), dtype=x.dtype)
-    _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, cols)
+    run_split(
+        _im2col,
+        len(cols),
+        cols.size,
+        as_channel_major(x),
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        dh,
+        dw,
+        ho,
+        wo,
+        cols,
+    )
     return cols
 
 
-@njit(_signatures("in2", *_ints(10), "out4"), parallel=True, cache=True, nogil=True)
-def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, out):
-    n_images, channels, height, width = out.shape
-    for c in prange(channels):
+@njit(_signatures("in2", *_ints(10), "out4", *_ints(2)), cache=True, nogil=True)
+def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, out, start, stop):
+    n_images, height, width = out.shape[1], out.shape[2], out.shape[3]
+    for c in range(start, stop):
         for u in range(kh):
+            i0, i1 = _inside(ho, sh, u * dh - ph, height)
             for v in range(kw):
                 row = (c * kh + u) * kw + v
+                offset = v * dw - pw
+                j0, j1 = _inside(wo, sw, offset, width)
                 for n in range(n_images):
-                    base = n * ho * wo
-                    for i in range(ho):
+                    for i in range(i0, i1):
                         r = i * sh - ph + u * dh
-                        if r < 0 or r >= height:
-                            continue
-                        at = base + i * wo
-                        for j in range(wo):
-                            s = j * sw - pw + v * dw
-                            if 0 <= s < width:
-                                out[n, c, r, s] += cols[row, at + j]
+                        at = (n * ho + i) * wo
+                        for j in range(j0, j1):
+                            out[c, n, r, j * sw + offset] += cols[row, at + j]
 
 
 def col2im(cols, shape, kernel, stride, padding, dilation, out_hw) -> np.ndarray:
-    """Add the columns back into an unpadded (N, C, H, W) gradient (laid out channel-major)."""
+    """Add the columns back into an unpadded (N, C, H, W) gradient."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = kernel, stride, padding, dilation, out_hw
-    out = channel_major(shape, cols.dtype, fill=0)
-    _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, out)
-    return out
+    out = _channel_major_empty(shape, cols.dtype, zero=True)
+    run_split(
+        _col2im,
+        len(out),
+        cols.size,
+        np.ascontiguousarray(cols),
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        dh,
+        dw,
+        ho,
+        wo,
+        out,
+    )
+    return _as_nchw(out)
 
 
-@njit(_signatures("in4", *_ints(8), "out4", "index_out"), parallel=True, cache=True, nogil=True)
-def _max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, out, index):
-    n_images, channels, height, width = x.shape
+@njit(_signatures("in4", *_ints(8), "out4", "index_out", *_ints(2)), cache=True, nogil=True)
+def _max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, out, index, start, stop):
+    n_images, height, width = x.shape[1], x.shape[2], x.shape[3]
     ho, wo = out.shape[2], out.shape[3]
-    for plane in prange(n_images * channels):
+    for plane in range(start, stop):  # plane (c, n)
         c, n = plane // n_images, plane % n_images
         for i in range(ho):
-            r0 = i * sh - ph
-            while r0 < 0:
-                r0 += dh
+            top = i * sh - ph
+            u0, u1 = _inside(kh, dh, top, height)
             for j in range(wo):
-                s0 = j * sw - pw
-                while s0 < 0:
-                    s0 += dw
+                left = j * sw - pw
+                v0, v1 = _inside(kw, dw, left, width)
                 best = -np.inf
-                where = r0 * width + s0
-                for u in range(kh):
-                    r = i * sh - ph + u * dh
-                    if r < 0 or r >= height:
-                        continue
-                    for v in range(kw):
-                        s = j * sw - pw + v * dw
-                        if s < 0 or s >= width:
-                            continue
-                        value = x[n, c, r, s]
-                        if value > best or np.isnan(value):
+                where = (top + u0 * dh) * width + left + v0 * dw
+                for u in range(u0, u1):
+                    r = top + u * dh
+                    for v in range(v0, v1):
+                        value = x[c, n, r, left + v * dw]
+                        if value > best:
                             best = value
-                            where = r * width + s
-                out[n, c, i, j] = best
-                index[n, c, i, j] = where
+                            where = r * width + left + v * dw
+                out[c, n, i, j] = best
+                index[c, n, i, j] = where
 
 
 def max_pool(x, kernel, stride, padding, dilation, out_hw) -> tuple[np.ndarray, np.ndarray]:
-    """Maxima and their flat positions, as ``pool.max_pool2d`` computes them."""
+    """Maxima and their flat positions, as ``pool.max_pool2d_reference`` computes them, for
+    inputs without NaN (the caller sends those to the reference, where NaN wins as in PyTorch:
+    a NaN test in the inner loop would slow every input down 2.5 times)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     shape = (x.shape[0], x.shape[1], *out_hw)
-    out, index = channel_major(shape, x.dtype), channel_major(shape, np.int64)
-    _max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, out, index)
-    return out, index
+    out = _channel_major_empty(shape, x.dtype)
+    index = _channel_major_empty(shape, np.int64)
+    run_split(
+        _max_pool,
+        shape[0] * shape[1],
+        x.size,
+        as_channel_major(x),
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        dh,
+        dw,
+        out,
+        index,
+    )
+    return _as_nchw(out), _as_nchw(index)
 
 
-@njit(_signatures("in4", "index", "out4"), parallel=True, cache=True, nogil=True)
-def _max_pool_backward(grad, index, out):
-    n_images, channels, ho, wo = grad.shape
+@njit(_signatures("in4", "index", "out4", *_ints(2)), cache=True, nogil=True)
+def _max_pool_backward(grad, index, out, start, stop):
+    n_images, ho, wo = grad.shape[1], grad.shape[2], grad.shape[3]
     width = out.shape[3]
-    for plane in prange(n_images * channels):
+    for plane in range(start, stop):
         c, n = plane // n_images, plane % n_images
         for i in range(ho):
             for j in range(wo):
-                where = index[n, c, i, j]
-                out[n, c, where // width, where % width] += grad[n, c, i, j]
+                where = index[c, n, i, j]
+                out[c, n, where // width, where % width] += grad[c, n, i, j]
 
 
 def max_pool_backward(grad, index, shape) -> np.ndarray:
     """Each output gradient added at its maximum's position, eq. (8.15)."""
-    out = channel_major(shape, grad.dtype, fill=0)
-    _max_pool_backward(grad, index, out)
-    return out
+    out = _channel_major_empty(shape, grad.dtype, zero=True)
+    run_split(
+        _max_pool_backward,
+        shape[0] * shape[1],
+        grad.size,
+        as_channel_major(grad),
+        as_channel_major(index),
+        out,
+    )
+    return _as_nchw(out)
 
 
-@njit(_signatures("in4", *_ints(6), "in2", "out4"), parallel=True, cache=True, nogil=True)
-def _avg_pool(x, kh, kw, sh, sw, ph, pw, divisors, out):
-    n_images, channels, height, width = x.shape
+@njit(_signatures("in4", *_ints(6), "in2", "out4", *_ints(2)), cache=True, nogil=True)
+def _avg_pool(x, kh, kw, sh, sw, ph, pw, divisors, out, start, stop):
+    n_images, height, width = x.shape[1], x.shape[2], x.shape[3]
     ho, wo = out.shape[2], out.shape[3]
-    for plane in prange(n_images * channels):
+    for plane in range(start, stop):
         c, n = plane // n_images, plane % n_images
         for i in range(ho):
+            r0, r1 = max(i * sh - ph, 0), min(i * sh - ph + kh, height)
             for j in range(wo):
+                s0, s1 = max(j * sw - pw, 0), min(j * sw - pw + kw, width)
                 total = 0.0
-                for r in range(max(i * sh - ph, 0), min(i * sh - ph + kh, height)):
-                    for s in range(max(j * sw - pw, 0), min(j * sw - pw + kw, width)):
-                        total += x[n, c, r, s]
-                out[n, c, i, j] = total / divisors[i, j]
+                for r in range(r0, r1):
+                    for s in range(s0, s1):
+                        total += x[c, n, r, s]
+                out[c, n, i, j] = total / divisors[i, j]
 
 
 def avg_pool(x, kernel, stride, padding, divisors) -> np.ndarray:
-    """Window sums over the given divisors (Ho, Wo), as ``pool.avg_pool2d`` computes them."""
+    """Window sums over the given divisors (Ho, Wo), as ``pool.avg_pool2d_reference`` does."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    out = channel_major((x.shape[0], x.shape[1], *divisors.shape), x.dtype)
-    _avg_pool(x, kh, kw, sh, sw, ph, pw, divisors.astype(x.dtype), out)
-    return out
+    out = _channel_major_empty((x.shape[0], x.shape[1], *divisors.shape), x.dtype)
+    run_split(
+        _avg_pool,
+        x.shape[0] * x.shape[1],
+        x.size,
+        as_channel_major(x),
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        divisors.astype(x.dtype),
+        out,
+    )
+    return _as_nchw(out)
 
 
-@njit(_signatures("in4", *_ints(6), "in2", "out4"), parallel=True, cache=True, nogil=True)
-def _avg_pool_backward(grad, kh, kw, sh, sw, ph, pw, divisors, out):
-    n_images, channels, height, width = out.shape
+@njit(_signatures("in4", *_ints(6), "in2", "out4", *_ints(2)), cache=True, nogil=True)
+def _avg_pool_backward(grad, kh, kw, sh, sw, ph, pw, divisors, out, start, stop):
+    n_images, height, width = out.shape[1], out.shape[2], out.shape[3]
     ho, wo = grad.shape[2], grad.shape[3]
-    for plane in prange(n_images * channels):
+    for plane in range(start, stop):
         c, n = plane // n_images, plane % n_images
         for i in range(ho):
+            r0, r1 = max(i * sh - ph, 0), min(i * sh - ph + kh, height)
             for j in range(wo):
-                share = grad[n, c, i, j] / divisors[i, j]
-                for r in range(max(i * sh - ph, 0), min(i * sh - ph + kh, height)):
-                    for s in range(max(j * sw - pw, 0), min(j * sw - pw + kw, width)):
-                        out[n, c, r, s] += share
+                s0, s1 = max(j * sw - pw, 0), min(j * sw - pw + kw, width)
+                share = grad[c, n, i, j] / divisors[i, j]
+                for r in range(r0, r1):
+                    for s in range(s0, s1):
+                        out[c, n, r, s] += share
 
 
 def avg_pool_backward(grad, shape, kernel, stride, padding, divisors) -> np.ndarray:
     """Each output gradient spread evenly over its window, eq. (8.17)."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    out = channel_major(shape, grad.dtype, fill=0)
-    _avg_pool_backward(grad, kh, kw, sh, sw, ph, pw, divisors.astype(grad.dtype), out)
-    return out
+    out = _channel_major_empty(shape, grad.dtype, zero=True)
+    run_split(
+        _avg_pool_backward,
+        shape[0] * shape[1],
+        out.size,
+        as_channel_major(grad),
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        divisors.astype(grad.dtype),
+        out,
+    )
+    return _as_nchw(out)

@@ -122,6 +122,8 @@ def max_pool2d(
     ``return_indices``). Padding counts as -inf; NaN wins as in PyTorch.
     """
     geom = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    if np.isnan(x).any():
+        return max_pool2d_reference(x, kernel_size, stride, padding, dilation, ceil_mode)
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
     return kernels.max_pool(
