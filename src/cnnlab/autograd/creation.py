@@ -52,7 +52,11 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    t = Tensor._wrap(np.full(_shape((size,)), fill_value, dtype=np.dtype(dtype or default_dtype())))
+    """A tensor of ``fill_value``; its dtype follows the value (bool, int64, float32), as in
+    PyTorch."""
+    if dtype is None:
+        dtype = Tensor(fill_value).dtype
+    t = Tensor._wrap(np.full(_shape((size,)), fill_value, dtype=np.dtype(dtype)))
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 

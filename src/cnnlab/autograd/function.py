@@ -72,8 +72,9 @@ def _topological_order(root: Function) -> list[Function]:
 
 def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Backpropagate ``grad`` from tensor ``root`` to every leaf that requires a gradient."""
-    if root.grad_fn is None:
+    if root.grad_fn is None or root._retains_grad:
         root._accumulate_grad(grad)
+    if root.grad_fn is None:
         return
     grads = {id(root.grad_fn): grad}
     for fn in _topological_order(root.grad_fn):

@@ -41,13 +41,24 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):
+class _BareDecoratorContext(_GradModeContext):
+    """Also usable as a bare decorator, ``@no_grad`` without parentheses, as in PyTorch."""
+
+    def __new__(cls, func=None):
+        context = super().__new__(cls)
+        return context if func is None else context(func)
+
+    def __init__(self, func=None) -> None:
+        pass
+
+
+class no_grad(_BareDecoratorContext):
     """Nothing inside is recorded for backward (evaluation, parameter updates)."""
 
     mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecoratorContext):
     """Recording is on inside, even within ``no_grad``."""
 
     mode = True
@@ -63,3 +74,8 @@ class set_grad_enabled(_GradModeContext):
 
     def __enter__(self) -> None:
         _GradMode.enabled = self.mode
+
+    def __call__(self, func):
+        # as a decorator it only applies inside the function: undo the switch made by __init__
+        _GradMode.enabled = self.previous
+        return super().__call__(func)

@@ -56,7 +56,9 @@ def gradcheck(
     """
     for t in inputs:
         if t.requires_grad and t.dtype != np.float64:
-            raise TypeError(f"gradcheck: inputs should be float64 for finite differences, got {t.dtype}")
+            raise TypeError(
+                f"gradcheck: inputs should be float64 for finite differences, got {t.dtype}"
+            )
         t.grad = None
     out = fn(*inputs)
     probe = np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)

@@ -26,7 +26,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _same_dtype(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    dtype = promote(a.dtype, b.dtype)
+    dtype = promote(a, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
@@ -277,10 +277,11 @@ class Mean(Function):
 
 
 class AMax(Function):
-    """The largest element; its gradient is shared evenly among ties, as in PyTorch."""
+    """The largest (``smallest``: the smallest) element; its gradient is shared evenly among
+    ties, as in PyTorch."""
 
-    def forward(self, x):
-        out = x.max()
+    def forward(self, x, smallest=False):
+        out = x.min() if smallest else x.max()
         self.winners = x == out
         return np.asarray(out)
 
@@ -289,13 +290,14 @@ class AMax(Function):
 
 
 class Maximum(Function):
-    """Elementwise maximum; a tie sends half the gradient each way, as in PyTorch."""
+    """Elementwise maximum (``smallest``: minimum); a tie sends half the gradient each way, as
+    in PyTorch."""
 
-    def forward(self, a, b):
+    def forward(self, a, b, smallest=False):
         a, b = _same_dtype(a, b)
-        self.share_a = (a > b) + 0.5 * (a == b)
+        self.share_a = ((a < b) if smallest else (a > b)) + 0.5 * (a == b)
         self.shapes = a.shape, b.shape
-        return np.maximum(a, b)
+        return np.minimum(a, b) if smallest else np.maximum(a, b)
 
     def backward(self, grad):
         ga = unbroadcast(grad * self.share_a, self.shapes[0]).astype(grad.dtype)

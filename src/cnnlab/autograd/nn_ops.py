@@ -1,8 +1,6 @@
-"""The chapter's layers as graph nodes: each forward and backward calls the math in ``cnnlab.ops``."""
+"""The chapter's layers as graph nodes: forward and backward call the math in ``cnnlab.ops``."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from cnnlab.autograd.function import Function
 from cnnlab.ops import activation, conv, loss, norm, pool

@@ -121,6 +121,11 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous "
+                f"(shape {tuple(self._data.shape)})"
+            )
         return bool(self.item())
 
     def __index__(self) -> int:
@@ -193,7 +198,9 @@ class Tensor:
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires it."""
         if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
         if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -233,6 +240,28 @@ class Tensor:
     def mul_(self, other) -> Tensor:
         self._data *= _unwrap(other)
         return self
+
+    def _update(self, other, ufunc) -> Tensor:
+        """``self op= other`` on the values, e.g. a manual SGD step under ``no_grad``."""
+        if self.requires_grad and _GradMode.enabled:
+            raise RuntimeError(
+                "a tensor that requires grad is being used in an in-place operation; "
+                "update it inside `with cnnlab.no_grad():`"
+            )
+        ufunc(self._data, _unwrap(other), out=self._data, casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._update(other, np.add)
+
+    def __isub__(self, other):
+        return self._update(other, np.subtract)
+
+    def __imul__(self, other):
+        return self._update(other, np.multiply)
+
+    def __itruediv__(self, other):
+        return self._update(other, np.true_divide)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         self._data[...] = random.generator().uniform(a, b, self._data.shape)
@@ -276,7 +305,7 @@ class Tensor:
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
             return ops.PowTensor.apply(self, exponent)
-        return ops.Pow.apply(self, exponent=exponent)
+        return ops.Pow.apply(_floated(self, exponent), exponent=exponent)
 
     def __rpow__(self, base):
         return ops.PowTensor.apply(_operand(base, self), self)
@@ -355,15 +384,17 @@ class Tensor:
         return ops.ReLU.apply(self)
 
     def clamp(self, min=None, max=None):
-        return ops.Clamp.apply(self, low=min, high=max)
+        low, high = _unwrap(min), _unwrap(max)
+        source = _floated(_floated(self, low), high)
+        return ops.Clamp.apply(source, low=low, high=high)
 
     clip = clamp
 
     def softmax(self, dim: int):
-        return ops.Softmax.apply(self, dim=dim)
+        return ops.Softmax.apply(_floating(self, "softmax"), dim=_axis(dim, self.ndim))
 
     def log_softmax(self, dim: int):
-        return ops.LogSoftmax.apply(self, dim=dim)
+        return ops.LogSoftmax.apply(_floating(self, "log_softmax"), dim=_axis(dim, self.ndim))
 
     # ----- reductions
     def sum(self, dim=None, keepdim: bool = False, dtype=None):
@@ -389,13 +420,15 @@ class Tensor:
     def min(self, dim=None, keepdim: bool = False):
         """The smallest value; along ``dim``, the values and their (first) indices."""
         if isinstance(dim, Tensor):
-            return -ops.Maximum.apply(-self, -dim)
+            return ops.Maximum.apply(self, dim, smallest=True)
         if dim is None:
-            return -ops.AMax.apply(-self)
+            return ops.AMax.apply(self, smallest=True)
         return MinResult(*self._take_extreme(dim, keepdim, np.argmin))
 
     def _take_extreme(self, dim: int, keepdim: bool, find) -> tuple[Tensor, Tensor]:
         dim = _axis(dim, self.ndim)
+        if self.ndim == 0:  # a 0-d tensor is its own maximum, at index 0
+            return self.clone(), Tensor._wrap(np.asarray(0, dtype=np.int64))
         index = np.expand_dims(find(self._data, axis=dim), dim)
         values = ops.TakeAlong.apply(self, index=index, dim=dim)
         if not keepdim:
@@ -424,6 +457,11 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = _axis(start_dim, self.ndim), _axis(end_dim, self.ndim)
+        if start > end:
+            raise ValueError(
+                f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim}) "
+                f"for a {self.ndim}-D tensor"
+            )
         shape = self._data.shape
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
@@ -457,10 +495,8 @@ class Tensor:
 
     def expand(self, *shape):
         shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        full = tuple(
-            old if new == -1 else new
-            for old, new in zip((1,) * (len(shape) - self.ndim) + self._data.shape, shape, strict=True)
-        )
+        padded = (1,) * (len(shape) - self.ndim) + self._data.shape
+        full = tuple(old if new == -1 else new for old, new in zip(padded, shape, strict=True))
         return ops.Expand.apply(self, shape=full)
 
     def __getitem__(self, index):
@@ -468,7 +504,9 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         if self.requires_grad and _GradMode.enabled:
-            raise RuntimeError("in-place assignment to a tensor that requires grad is not supported")
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad is not supported"
+            )
         self._data[_unwrap_index(index)] = _unwrap(value)
 
     def __iter__(self):
@@ -486,7 +524,7 @@ def format_tensor(t: Tensor, prefix: str = "tensor(") -> str:
     data = t._data
     if is_floating(data.dtype):
         body = np.array2string(
-            data, separator=", ", prefix=prefix, precision=4, floatmode="fixed",
+            data, separator=", ", prefix=prefix, precision=4, floatmode=_float_mode(data),
             suppress_small=False, threshold=1000, edgeitems=3,
         )
     else:
@@ -501,6 +539,16 @@ def format_tensor(t: Tensor, prefix: str = "tensor(") -> str:
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return prefix + body + "".join(", " + e for e in extras) + ")"
+
+
+def _float_mode(data: np.ndarray) -> str:
+    """PyTorch prints whole numbers as ``1.`` unless it needs scientific notation, else 4 digits."""
+    values = np.abs(data[np.isfinite(data) & (data != 0)])
+    if values.size == 0:
+        return "maxprec"
+    whole = bool((values == np.ceil(values)).all())
+    scientific = values.max() / values.min() > 1000 or values.max() > 1e8 or values.min() < 1e-4
+    return "maxprec" if whole and not scientific else "fixed"
 
 
 # ----- helpers
@@ -528,6 +576,22 @@ def _unwrap_index(index):
     return _unwrap(index)
 
 
+def _floating(t: Tensor, name: str) -> Tensor:
+    if not is_floating(t._data.dtype):
+        raise TypeError(f"{name}: expected a floating point tensor, got dtype {t.dtype}")
+    return t
+
+
+def _floated(t: Tensor, value) -> Tensor:
+    """``t`` as the default float dtype when a float ``value`` meets an integer tensor."""
+    floating = isinstance(value, float | np.floating) or (
+        isinstance(value, np.ndarray) and is_floating(value.dtype)
+    )
+    if floating and not is_floating(t._data.dtype):
+        return t.type(default_dtype())
+    return t
+
+
 def _operand(value, like: Tensor) -> Tensor:
     """Turn a Python number or array into a constant tensor of the dtype PyTorch would pick."""
     if isinstance(value, Tensor):
@@ -539,7 +603,9 @@ def _operand(value, like: Tensor) -> Tensor:
 
 def _axis(dim: int, ndim: int) -> int:
     if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise IndexError(f"dimension out of range (expected to be in [{-ndim}, {ndim - 1}], got {dim})")
+        raise IndexError(
+            f"dimension out of range (expected to be in [{-ndim}, {ndim - 1}], got {dim})"
+        )
     return dim % max(ndim, 1)
 
 
@@ -548,7 +614,7 @@ def _check_shape(shape: tuple, size: int) -> tuple:
         raise TypeError(f"view/reshape: shape must be ints, got {shape}")
     known = int(np.prod([n for n in shape if n != -1]))
     if shape.count(-1) > 1 or (
-        -1 in shape and (known == 0 or size % known) or -1 not in shape and known != size
+        (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size)
     ):
         raise ValueError(f"shape {list(shape)} is invalid for input of size {size}")
     return tuple(int(n) for n in shape)

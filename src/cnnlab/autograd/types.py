@@ -40,8 +40,17 @@ def result_dtype(tensor_dtype: np.dtype, scalar: Number) -> np.dtype:
     return tensor_dtype
 
 
-def promote(a: np.dtype, b: np.dtype) -> np.dtype:
-    """Dtype of ``tensor op tensor``: a float meeting an integer keeps its own width."""
-    if is_floating(a) != is_floating(b):
-        return a if is_floating(a) else b
-    return np.promote_types(a, b)
+def _category(dtype: np.dtype) -> int:
+    """bool < integer < floating point: a higher category decides the result's kind."""
+    return 0 if dtype == bool_ else 2 if is_floating(dtype) else 1
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """Dtype of ``tensor op tensor``, by PyTorch's rule: the higher category wins (a float
+    meeting an integer keeps its own width); within one category a tensor with dimensions
+    outranks a 0-d one, so ``float32 tensor * 0-d float64 tensor`` stays float32."""
+    if _category(a.dtype) != _category(b.dtype):
+        return a.dtype if _category(a.dtype) > _category(b.dtype) else b.dtype
+    if (a.ndim == 0) != (b.ndim == 0):
+        return b.dtype if a.ndim == 0 else a.dtype
+    return np.promote_types(a.dtype, b.dtype)

@@ -87,6 +87,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"expects {weight.shape[-1]} (input shape {tuple(input.shape)}, weight shape "
             f"{tuple(weight.shape)})"
         )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias must have shape ({weight.shape[0]},) to match weight "
+            f"{tuple(weight.shape)}, got {tuple(bias.shape)}"
+        )
     return nn_ops.Linear.apply(input, weight, bias)
 
 
@@ -160,7 +165,10 @@ def batch_norm(
     In training the batch statistics are used and ``running_mean``/``running_var`` (if given)
     are updated in place; otherwise the running statistics are used.
     """
-    _check_same_dtype("batch_norm", input=input, weight=weight, bias=bias)
+    _check_same_dtype(
+        "batch_norm", input=input, weight=weight, bias=bias, running_mean=running_mean,
+        running_var=running_var,
+    )
     if input.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {tuple(input.shape)}")
     channels = input.shape[1]
@@ -200,12 +208,12 @@ def sigmoid(input: Tensor) -> Tensor:
 
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``."""
-    return math_ops.Softmax.apply(input if dtype is None else input.type(dtype), dim=dim)
+    return (input if dtype is None else input.type(dtype)).softmax(dim)
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed stably."""
-    return math_ops.LogSoftmax.apply(input if dtype is None else input.type(dtype), dim=dim)
+    return (input if dtype is None else input.type(dtype)).log_softmax(dim)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -217,7 +225,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return nn_ops.Dropout.apply(input, p=p, rng=random.generator())
 
 
-def _check_targets(name: str, input: Tensor, target: Tensor, ignore_index: int) -> np.ndarray:
+def _check_targets(
+    name: str, input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
+) -> np.ndarray:
     if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: target must be an integer tensor of class indices, got "
@@ -230,6 +240,11 @@ def _check_targets(name: str, input: Tensor, target: Tensor, ignore_index: int) 
             f"{tuple(input.shape)} (expected {expected})"
         )
     classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if weight is not None and tuple(weight.shape) != (classes,):
+        raise ValueError(
+            f"{name}: weight must have shape ({classes},), one per class of input "
+            f"{tuple(input.shape)}, got {tuple(weight.shape)}"
+        )
     labels = target._data
     bad = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
     if bad.any():
@@ -254,7 +269,7 @@ def cross_entropy(
     check_reduction(reduction, "cross_entropy")
     if label_smoothing != 0.0:
         raise ValueError("cross_entropy: label_smoothing is not supported, use 0.0")
-    labels = _check_targets("cross_entropy", input, target, ignore_index)
+    labels = _check_targets("cross_entropy", input, target, weight, ignore_index)
     return nn_ops.CrossEntropy.apply(
         input, weight, target=labels, ignore_index=ignore_index, reduction=reduction
     )
@@ -269,24 +284,37 @@ def nll_loss(
     reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
-    """Negative log likelihood of log-probabilities (N, C) at class indices (N,)."""
+    """Negative log likelihood of log-probabilities (N, C) at class indices (N,); also (C,)
+    with a 0-d target and (N, C, d1, ...) with targets (N, d1, ...)."""
     _check_same_dtype("nll_loss", input=input, weight=weight)
     check_reduction(reduction, "nll_loss")
-    labels = _check_targets("nll_loss", input, target, ignore_index)
-    counted = labels != ignore_index
-    safe = np.where(counted, labels, 0)
+    labels = _check_targets("nll_loss", input, target, weight, ignore_index)
+    rows = _class_axis_last(input)
+    counted = labels.reshape(-1) != ignore_index
+    safe = np.where(counted, labels.reshape(-1), 0)
     sample_weight = counted.astype(input.dtype)
     if weight is not None:
         sample_weight = sample_weight * weight._data[safe]
-    picked = input[np.arange(len(safe)), safe] * Tensor._wrap(sample_weight)
+    picked = rows[np.arange(len(safe)), safe] * Tensor._wrap(sample_weight)
     if reduction == "none":
-        return -picked
+        return -picked.reshape(labels.shape)
     return -picked.sum() if reduction == "sum" else -picked.sum() / float(sample_weight.sum())
+
+
+def _class_axis_last(input: Tensor) -> Tensor:
+    """Scores (N, C, d1, ...) or (C,) as rows (N * d1 * ..., C), one row per target."""
+    if input.ndim == 1:
+        return input.unsqueeze(0)
+    if input.ndim == 2:
+        return input
+    return input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error ``(x - y)^2``, reduced by mean, sum or not at all."""
     check_reduction(reduction, "mse_loss")
+    _check_tensor("mse_loss", "input", input)
+    _check_tensor("mse_loss", "target", target)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(
             f"mse_loss: input shape {tuple(input.shape)} and target shape "
@@ -304,6 +332,17 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices (*) -> (*, num_classes) of zeros and ones (int64)."""
+    _check_tensor("one_hot", "tensor", tensor, floating=False)
     labels = tensor._data
-    classes = int(labels.max()) + 1 if num_classes == -1 else num_classes
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"one_hot: tensor must hold integer class indices, got dtype {labels.dtype}"
+        )
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {labels.min()}")
+    classes = (int(labels.max()) + 1 if labels.size else 0) if num_classes == -1 else num_classes
+    if labels.size and labels.max() >= classes:
+        raise ValueError(
+            f"one_hot: class values must be smaller than num_classes={classes}, got {labels.max()}"
+        )
     return Tensor._wrap(np.eye(classes, dtype=np.int64)[labels])

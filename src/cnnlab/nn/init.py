@@ -30,7 +30,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """For a weight (out, in, *kernel): fan_in = in * kernel area, fan_out = out * kernel area."""
     if tensor.ndim < 2:
-        raise ValueError("fan in and fan out can not be computed for a tensor with fewer than 2 dims")
+        raise ValueError(
+            "fan in and fan out can not be computed for a tensor with fewer than 2 dims"
+        )
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 

@@ -255,8 +255,10 @@ class Module:
         unexpected = [key for key in state_dict if key not in own]
         errors = []
         if strict and (missing or unexpected):
-            errors += [f"Missing key(s): {', '.join(map(repr, missing))}."] if missing else []
-            errors += [f"Unexpected key(s): {', '.join(map(repr, unexpected))}."] if unexpected else []
+            if missing:
+                errors.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
+            if unexpected:
+                errors.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -270,7 +272,8 @@ class Module:
             target._data[...] = value
         if errors:
             raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         return IncompatibleKeys(missing, unexpected)
 

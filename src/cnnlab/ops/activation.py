@@ -27,8 +27,9 @@ def sigmoid_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def tanh_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``dL/dx = dL/dy * (1 - y^2)``."""
-    return grad * (1 - y * y)
+    """``dL/dx = dL/dy * (1 - y^2)``, as ``(1 - y)(1 + y)``: exact ``1 - y`` keeps the digits
+    that ``1 - y * y`` loses where tanh saturates."""
+    return grad * ((1 - y) * (1 + y))
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:

@@ -18,7 +18,9 @@ class Adam(Optimizer):
         maximize: bool = False,
     ) -> None:
         if lr < 0 or eps < 0 or weight_decay < 0:
-            raise ValueError(f"Adam: lr, eps and weight_decay must be >= 0, got {lr}, {eps}, {weight_decay}")
+            raise ValueError(
+                f"Adam: lr, eps and weight_decay must be >= 0, got {lr}, {eps}, {weight_decay}"
+            )
         if not all(0 <= b < 1 for b in betas):
             raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,

@@ -16,7 +16,9 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
+            )
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
@@ -116,8 +118,9 @@ class OneCycleLR(LRScheduler):
     momentum (or Adam's beta1) moves the opposite way."""
 
     def __init__(
-        self, optimizer, max_lr: float, total_steps: int | None = None, epochs: int | None = None,
-        steps_per_epoch: int | None = None, pct_start: float = 0.3, anneal_strategy: str = "cos",
+        self, optimizer, max_lr: float | list[float], total_steps: int | None = None,
+        epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
         cycle_momentum: bool = True, base_momentum: float = 0.85, max_momentum: float = 0.95,
         div_factor: float = 25.0, final_div_factor: float = 1e4, last_epoch: int = -1,
     ) -> None:
@@ -128,17 +131,28 @@ class OneCycleLR(LRScheduler):
         if total_steps < 1 or not 0 <= pct_start <= 1:
             raise ValueError(f"OneCycleLR: bad total_steps={total_steps} or pct_start={pct_start}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+            raise ValueError(
+                f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        warm_up_end = float(pct_start * total_steps) - 1
         self.phases = [
-            (float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+            (warm_up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
             (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
         ]
         self.use_beta1 = "betas" in optimizer.defaults
         self.cycle_momentum = cycle_momentum
         if cycle_momentum and not self.use_beta1 and "momentum" not in optimizer.defaults:
             raise ValueError("OneCycleLR: cycle_momentum needs an optimizer with momentum or betas")
-        for group in optimizer.param_groups:
+        max_lrs = list(max_lr) if isinstance(max_lr, list | tuple) else [max_lr] * len(
+            optimizer.param_groups
+        )
+        if len(max_lrs) != len(optimizer.param_groups):
+            raise ValueError(
+                f"OneCycleLR: max_lr has {len(max_lrs)} values for "
+                f"{len(optimizer.param_groups)} parameter groups"
+            )
+        for group, max_lr in zip(optimizer.param_groups, max_lrs, strict=True):
             group["initial_lr"] = max_lr / div_factor
             group["max_lr"] = max_lr
             group["min_lr"] = group["initial_lr"] / final_div_factor
@@ -161,7 +175,9 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"OneCycleLR: stepped {step} times, more than total_steps={self.total_steps}")
+            raise ValueError(
+                f"OneCycleLR: stepped {step} times, more than total_steps={self.total_steps}"
+            )
         lrs = []
         for group in self.optimizer.param_groups:
             start = 0.0

@@ -79,7 +79,8 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
-            len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)
+            len(g["params"]) != len(own["params"])
+            for g, own in zip(groups, self.param_groups, strict=False)
         ):
             raise ValueError(
                 "loaded optimizer state does not match this optimizer's parameter groups"

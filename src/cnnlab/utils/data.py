@@ -1,4 +1,4 @@
-"""``Dataset``, ``TensorDataset`` and ``DataLoader``, batching the way PyTorch's default collate does.
+"""``Dataset``, ``TensorDataset`` and ``DataLoader``, batching as PyTorch's default collate does.
 
 A dataset that can hand out a whole batch at once (``get_batch(indices)``, as ``TensorDataset``
 does) is batched by one fancy-indexing copy per array, with no Python loop per sample.
@@ -33,7 +33,9 @@ class TensorDataset(Dataset):
         arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
         if not arrays or any(len(a) != len(arrays[0]) for a in arrays):
             sizes = [len(a) for a in arrays]
-            raise ValueError(f"TensorDataset: tensors must have the same first dimension, got {sizes}")
+            raise ValueError(
+                f"TensorDataset: tensors must have the same first dimension, got {sizes}"
+            )
         self.arrays = arrays
 
     @property
@@ -46,9 +48,10 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self.arrays[0])
 
-    def get_batch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
-        """The samples at ``indices``, already stacked: one copy per array."""
-        return tuple(Tensor._wrap(a[indices]) for a in self.arrays)
+    def get_batch(self, indices: np.ndarray) -> list[Tensor]:
+        """The samples at ``indices``, already stacked (a list, as ``default_collate`` makes of
+        tuples): one copy per array."""
+        return [Tensor._wrap(a[indices]) for a in self.arrays]
 
 
 class Subset(Dataset):
@@ -69,38 +72,65 @@ class Subset(Dataset):
         return default_collate([self[int(i)] for i in indices])
 
 
-def random_split(dataset, lengths: Sequence[int], generator: np.random.Generator | None = None):
-    """Split into non-overlapping random subsets of the given lengths."""
-    if sum(lengths) != len(dataset):
+def _split_lengths(lengths: Sequence[float], total: int) -> list[int]:
+    """Fractions summing to 1 become counts as PyTorch makes them: floor each, then hand the
+    remainder out one by one from the first split."""
+    if not (math.isclose(sum(lengths), 1) and sum(lengths) <= 1):
+        return list(lengths)
+    if any(not 0 <= f <= 1 for f in lengths):
+        raise ValueError(f"random_split: fractions must lie in [0, 1], got {list(lengths)}")
+    counts = [math.floor(total * f) for f in lengths]
+    for i in range(total - sum(counts)):
+        counts[i % len(counts)] += 1
+    return counts
+
+
+def random_split(dataset, lengths: Sequence[float], generator: np.random.Generator | None = None):
+    """Split into non-overlapping random subsets of the given lengths (or fractions)."""
+    lengths = _split_lengths(lengths, len(dataset))
+    if sum(lengths) != len(dataset) or any(n < 0 for n in lengths):
         raise ValueError(f"random_split: lengths {list(lengths)} do not sum to {len(dataset)}")
     order = (generator or random.generator()).permutation(len(dataset))
     bounds = np.cumsum(lengths)[:-1]
     return [Subset(dataset, part) for part in np.split(order, bounds)]
 
 
-def default_collate(batch: list):
+def default_collate(batch: Sequence):
     """Stack a list of samples: tensors/arrays into one tensor, ints into int64, floats into
     float64, tuples and dicts element by element."""
     first = batch[0]
-    if isinstance(first, Tensor):
-        return Tensor._wrap(np.stack([t._data for t in batch]))
-    if isinstance(first, np.ndarray):
-        return Tensor._wrap(np.stack(batch))
-    if isinstance(first, bool | np.bool_):
+    if isinstance(first, Tensor | np.ndarray):
+        return Tensor._wrap(_stack([t._data if isinstance(t, Tensor) else t for t in batch]))
+    if isinstance(first, np.generic) and not isinstance(first, np.str_ | np.bytes_):
+        return Tensor._wrap(np.asarray(batch))  # NumPy scalars keep their dtype
+    if isinstance(first, bool):
         return Tensor._wrap(np.asarray(batch, dtype=np.bool_))
     if isinstance(first, Integral):
         return Tensor._wrap(np.asarray(batch, dtype=np.int64))
     if isinstance(first, Real):
         return Tensor._wrap(np.asarray(batch, dtype=np.float64))
     if isinstance(first, str):
-        return list(batch)
+        return batch
     if isinstance(first, dict):
         return {key: default_collate([sample[key] for sample in batch]) for key in first}
     if isinstance(first, tuple | list):
         if any(len(sample) != len(first) for sample in batch):
             raise ValueError("default_collate: each element in the batch should be of equal size")
-        return [default_collate(list(column)) for column in zip(*batch, strict=True)]
+        columns = [default_collate(column) for column in zip(*batch, strict=True)]
+        return type(first)(*columns) if hasattr(first, "_fields") else columns
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}")
+
+
+def _stack(arrays: list[np.ndarray]) -> np.ndarray:
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        first = arrays[0].shape
+        index = next(i for i, a in enumerate(arrays) if a.shape != first)
+        raise ValueError(
+            f"default_collate: samples must have equal shapes to be stacked, got {first} at "
+            f"entry 0 and {arrays[index].shape} at entry {index}"
+        )
+    return np.stack(arrays)
 
 
 class DataLoader:

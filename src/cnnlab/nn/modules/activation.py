@@ -36,14 +36,20 @@ class Sigmoid(Module):
 
 
 class Softmax(Module):
-    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    """``exp(x) / sum(exp(x))`` along ``dim``; without a ``dim``, PyTorch's legacy choice:
+    dim 0 for 0-, 1- and 3-D input, else dim 1."""
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
+    def _dim(self, input: Tensor) -> int:
+        if self.dim is not None:
+            return self.dim
+        return 0 if input.ndim in (0, 1, 3) else 1
+
     def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim if self.dim is not None else -1)
+        return F.softmax(input, self._dim(input))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -53,7 +59,7 @@ class LogSoftmax(Softmax):
     """``log(softmax(x))`` along ``dim``."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, self.dim if self.dim is not None else -1)
+        return F.log_softmax(input, self._dim(input))
 
 
 class Dropout(Module):

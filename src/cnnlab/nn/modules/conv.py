@@ -64,7 +64,9 @@ class Conv2d(Module):
         if groups != 1:
             raise ValueError(f"Conv2d: only groups=1 is supported, got groups={groups}")
         if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
+            raise ValueError(
+                f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}"
+            )
         if method not in ("loop", "im2col"):
             raise ValueError(f"Conv2d: method must be 'loop' or 'im2col', got {method!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -72,7 +74,9 @@ class Conv2d(Module):
         self.stride = pair(stride, "stride")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+                raise ValueError(
+                    f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
+                )
             if padding == "same" and self.stride != (1, 1):
                 raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride={self.stride}")
             self.padding = padding
@@ -103,7 +107,10 @@ class Conv2d(Module):
         )
 
     def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
         if self.dilation != (1, 1):

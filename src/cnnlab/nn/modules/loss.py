@@ -18,7 +18,8 @@ class CrossEntropyLoss(Module):
         super().__init__()
         check_reduction(reduction, "CrossEntropyLoss")
         self.register_buffer("weight", weight)
-        self.ignore_index, self.reduction, self.label_smoothing = ignore_index, reduction, label_smoothing
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(

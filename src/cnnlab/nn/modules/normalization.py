@@ -22,6 +22,8 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
@@ -33,7 +35,10 @@ class _BatchNorm(Module):
         dtype = np.dtype(dtype or default_dtype())
         if affine:
             self.weight = Parameter(Tensor._wrap(np.ones(num_features, dtype)))
-            self.bias = Parameter(Tensor._wrap(np.zeros(num_features, dtype)))
+            if bias:
+                self.bias = Parameter(Tensor._wrap(np.zeros(num_features, dtype)))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -82,7 +87,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
