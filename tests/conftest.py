@@ -5,6 +5,8 @@ import os
 import torch  # the reference: a missing torch must fail the suite, never skip it
 from hypothesis import HealthCheck, settings
 
+import cnnlab
+
 from reference import LARGEST_ERRORS
 
 settings.register_profile(
@@ -21,7 +23,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# One thread per engine: the test workers already share the cores.
 torch.set_num_threads(1)
+cnnlab.set_num_threads(1)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

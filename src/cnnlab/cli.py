@@ -1,0 +1,398 @@
+"""The ``cnnlab`` command: argument parsing only; the work is done by cnnlab.train and
+cnnlab.models.
+
+Each command is one ``add_<command>_parser(subparsers)`` function that registers its parser and
+sets ``func`` to the function running it; :data:`COMMANDS` lists them, so a new command is one
+more function (in this module or another) appended to that tuple.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+
+from cnnlab.data import DATASETS
+from cnnlab.models import ENGINES, MODELS
+from cnnlab.train.config import DEFAULT_EPOCHS, METRIC_FORMATS, OPTIMIZERS, SCHEDULES, TrainConfig
+
+DEFAULTS = TrainConfig()
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = re.sub(r"^argument (-[^:/ ]+)(?:/-\S+)?: ", r"\1 ", message)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def typed(check: Callable[[str], object], expected: str) -> Callable[[str], object]:
+    """An argparse ``type`` that converts with ``check`` and says ``expected`` when it fails."""
+
+    def convert(text: str) -> object:
+        try:
+            value = check(text)
+        except ValueError:
+            value = None
+        if value is None:
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text}")
+        return value
+
+    return convert
+
+
+def _positive_int(text: str) -> int | None:
+    return int(text) if int(text) >= 1 else None
+
+
+def _non_negative_int(text: str) -> int | None:
+    return int(text) if int(text) >= 0 else None
+
+
+def _positive_float(text: str) -> float | None:
+    return float(text) if float(text) > 0 else None
+
+
+def _non_negative_float(text: str) -> float | None:
+    return float(text) if float(text) >= 0 else None
+
+
+def _momentum(text: str) -> float | None:
+    return float(text) if 0 <= float(text) < 1 else None
+
+
+def _class_list(text: str) -> tuple[int, ...] | None:
+    values = tuple(int(part) for part in text.split(","))
+    return values if values and all(v >= 0 for v in values) else None
+
+
+def _shape(text: str) -> tuple[int, ...] | None:
+    from cnnlab.models.calculator import parse_shape
+
+    return parse_shape(text)
+
+
+POSITIVE_INT = typed(_positive_int, "a positive integer")
+NON_NEGATIVE_INT = typed(_non_negative_int, "a non-negative integer")
+POSITIVE_FLOAT = typed(_positive_float, "a positive number")
+NON_NEGATIVE_FLOAT = typed(_non_negative_float, "a non-negative number")
+MOMENTUM = typed(_momentum, "a number in [0, 1)")
+CLASS_LIST = typed(_class_list, "class labels separated by commas, such as 0,2")
+SHAPE = typed(_shape, "a shape C x H x W such as 3x32x32")
+
+TRAIN_EPILOG = """\
+A run directory holds checkpoint.npz (written atomically after every epoch), metrics.csv
+(or metrics.jsonl), report.json and the plots curves.png, confusion.png, samples.png.
+Without --out it is runs/<model>-<data>-<date>-<time> under the current directory.
+--resume continues the run in --out (or the latest run under runs/) from its last checkpoint,
+with the configuration it was started with, and ends with the same weights as a run that was
+never interrupted.
+
+examples:
+  cnnlab train                                     LeNet-5 on the embedded MNIST digits
+  cnnlab train --augment --epochs 30
+  cnnlab train --model chapter_net --data cifar2 --data-dir ~/data --epochs 20
+  cnnlab train --model lenet5_bn --data cifar10 --optimizer adam --lr 0.001 --engine torch
+  cnnlab train --resume --out runs/lenet5-mnist5k-20240101-120000
+"""
+
+
+def add_train_parser(subparsers) -> None:
+    """``cnnlab train``: every flag defaults to "not given" so a resumed run can tell which
+    values the user set."""
+    p = subparsers.add_parser(
+        "train",
+        help="train a model (default: LeNet-5 on the embedded MNIST digits)",
+        description="Train one of the chapter's CNNs and report its train and test accuracy, "
+        "per-class accuracy and confusion matrix.",
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        argument_default=argparse.SUPPRESS,
+    )
+    d = DEFAULTS
+    p.add_argument("--model", choices=MODELS, help=f"the network (default: {d.model})")
+    p.add_argument(
+        "--data",
+        choices=DATASETS,
+        help=f"the dataset (default: {d.data}, 5,000 real MNIST digits that need no files)",
+    )
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the dataset files are (default: $CNNLAB_DATA, else ~/.cache/cnnlab/data)",
+    )
+    p.add_argument("--download", action="store_true", help="download missing dataset files")
+    p.add_argument(
+        "--classes",
+        type=CLASS_LIST,
+        metavar="I,J,...",
+        help="keep these labels only, relabelled 0..k-1 (cifar2: default 0,2)",
+    )
+    p.add_argument(
+        "--engine", choices=ENGINES, help=f"numpy (cnnlab) or torch (default: {d.engine})"
+    )
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default: {d.optimizer})")
+    p.add_argument(
+        "--lr",
+        type=POSITIVE_FLOAT,
+        help="learning rate, the peak under onecycle (default: 0.05 for sgd, 0.002 for adam)",
+    )
+    p.add_argument("--momentum", type=MOMENTUM, help=f"SGD momentum (default: {d.momentum})")
+    p.add_argument("--weight-decay", type=NON_NEGATIVE_FLOAT, help=f"(default: {d.weight_decay})")
+    p.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        help="learning-rate schedule: step = x0.1 "
+        "at 50%% and 75%% of the epochs, cosine = annealed per epoch, onecycle = warm "
+        f"up then anneal per batch (default: {d.schedule})",
+    )
+    p.add_argument(
+        "--epochs",
+        type=POSITIVE_INT,
+        help=f"(default: {DEFAULT_EPOCHS[False]}, or {DEFAULT_EPOCHS[True]} with --augment)",
+    )
+    p.add_argument("--batch-size", type=POSITIVE_INT, help=f"(default: {d.batch_size})")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        help="random shifts (MNIST) or crop + flip (CIFAR) "
+        f"(default: {'on' if d.augment else 'off'})",
+    )
+    p.add_argument("--seed", type=NON_NEGATIVE_INT, help=f"(default: {d.seed})")
+    p.add_argument(
+        "--threads",
+        type=POSITIVE_INT,
+        metavar="N",
+        help="compute threads (default: 1 on the numpy engine, whose kernel and BLAS thread "
+        "pools slow each other down; PyTorch's default on torch)",
+    )
+    p.add_argument(
+        "--limit",
+        type=POSITIVE_INT,
+        metavar="N",
+        help="use at most N images of each split (quick runs)",
+    )
+    p.add_argument("--out", metavar="DIR", help="the run directory (default: see below)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out (default: the latest under runs/) from its checkpoint",
+    )
+    p.add_argument(
+        "--metrics",
+        choices=METRIC_FORMATS,
+        help=f"per-epoch metrics file format (default: {d.metrics})",
+    )
+    p.add_argument("--no-plots", dest="plots", action="store_false", help="do not write PNG plots")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from cnnlab.train import TrainConfig, resolve_config, train
+
+    # Only the flags the user gave are in ``args``: a resumed run takes the rest from its
+    # checkpoint, a new run from TrainConfig's defaults.
+    given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+    if given.get("resume"):
+        config = resolve_config(TrainConfig(resume=True, out=given.get("out")), given)
+    else:
+        config = resolve_config(TrainConfig(**given))
+    try:
+        train(config)
+    except KeyboardInterrupt:
+        print(
+            f"\ncnnlab: interrupted; continue with: cnnlab train --resume --out {config.out}",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def add_evaluate_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "evaluate",
+        help="accuracy, per-class accuracy and confusion matrix of a checkpoint",
+        description="Evaluate a checkpoint on a test split (only the test files are read).",
+    )
+    p.add_argument("checkpoint", help="a checkpoint.npz written by cnnlab train")
+    p.add_argument(
+        "--data", choices=DATASETS, help="the dataset (default: the one it was trained on)"
+    )
+    p.add_argument("--data-dir", metavar="DIR", help="where the dataset files are")
+    p.add_argument("--download", action="store_true", help="download missing dataset files")
+    p.add_argument(
+        "--classes",
+        type=CLASS_LIST,
+        metavar="I,J,...",
+        help="class selection (default: the training run's)",
+    )
+    p.add_argument("--limit", type=POSITIVE_INT, metavar="N", help="at most N test images")
+    p.add_argument("--engine", choices=ENGINES, default="numpy", help="(default: numpy)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from cnnlab.train import evaluate_checkpoint, format_report
+
+    report = evaluate_checkpoint(
+        args.checkpoint,
+        data=args.data,
+        data_dir=args.data_dir,
+        download=args.download,
+        classes=args.classes,
+        limit=args.limit,
+        engine=args.engine,
+    )
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"{report['model']} from {args.checkpoint} (epoch {report['epoch']}) on "
+            f"{report['data']}: loss {report['loss']:.4f}"
+        )
+        print(format_report(report))
+    return 0
+
+
+def add_predict_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="classify image files with a checkpoint",
+        description="Classify PNG/JPEG files: each is converted to the model's channels "
+        "(grey or RGB) and size, and normalized as in training.",
+    )
+    p.add_argument("checkpoint", help="a checkpoint.npz written by cnnlab train")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    p.add_argument(
+        "--invert",
+        action="store_true",
+        help="invert the pixels first (dark digits "
+        "on a light background, as drawn, to MNIST's light on dark)",
+    )
+    p.add_argument(
+        "--top", type=POSITIVE_INT, default=3, help="classes listed per image (default: 3)"
+    )
+    p.add_argument("--engine", choices=ENGINES, default="numpy", help="(default: numpy)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
+    p.set_defaults(func=run_predict)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from cnnlab.train import predict_images
+
+    results = predict_images(args.checkpoint, args.images, engine=args.engine, invert=args.invert)
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    for result in results:
+        ranked = sorted(result["probabilities"].items(), key=lambda item: -item[1])[: args.top]
+        others = ", ".join(f"{name} {100 * p:.1f}%" for name, p in ranked)
+        print(
+            f"{result['file']}: {result['class']} ({100 * result['probability']:.1f}%)  [{others}]"
+        )
+    return 0
+
+
+def add_summary_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "summary",
+        help="per-layer output shapes and parameter counts of a model",
+        description="Print each layer's output shape and parameters, and the total.",
+    )
+    p.add_argument("model", choices=MODELS, help="the network")
+    p.add_argument(
+        "--input",
+        type=SHAPE,
+        metavar="CxHxW",
+        help="input shape (default: the model's, e.g. 3x32x32 for chapter_net)",
+    )
+    p.add_argument("--num-classes", type=POSITIVE_INT, help="outputs (default: the model's)")
+    p.add_argument("--engine", choices=ENGINES, default="numpy", help="(default: numpy)")
+    p.set_defaults(func=run_summary)
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from cnnlab.models import build, format_summary, summary
+
+    shape = args.input or MODELS[args.model].input_shape
+    if len(shape) != 3:
+        raise ValueError(
+            f"--input must be C x H x W such as 3x32x32, got {'x'.join(map(str, shape))}"
+        )
+    if shape[1] != shape[2]:
+        raise ValueError(f"--input: the models take square images, got {shape[1]}x{shape[2]}")
+    model = build(
+        args.model,
+        args.engine,
+        in_channels=shape[0],
+        num_classes=args.num_classes,
+        image_size=shape[1],
+    )
+    title = f"{args.model}: {MODELS[args.model].description}"
+    print(format_summary(summary(model, shape), title))
+    return 0
+
+
+def add_shape_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "shape",
+        help="output shapes (eq. 8.1) and parameters (Table 8.1) of layers you describe",
+        description="Follow an input through layers: conv f= s= p= n=, pool (max) or avgpool "
+        "f= s= p=, fc n=, bn, flatten, relu/tanh/sigmoid. s defaults to 1 for conv and to f for "
+        "pooling; p to 0. k= is the same as f=.",
+        epilog="example (exercise 3a): cnnlab shape 3x64x64 conv f=6 s=2 p=1 n=10",
+    )
+    p.add_argument("input", type=SHAPE, metavar="CxHxW", help="input shape, e.g. 3x64x64")
+    p.add_argument("layers", nargs="+", metavar="LAYER", help="layer words and key=value arguments")
+    p.set_defaults(func=run_shape)
+
+
+def run_shape(args: argparse.Namespace) -> int:
+    from cnnlab.models.calculator import format_rows, parse_layers, propagate
+
+    print(format_rows(propagate(args.input, parse_layers(args.layers))))
+    return 0
+
+
+COMMANDS: tuple[Callable, ...] = (
+    add_train_parser,
+    add_evaluate_parser,
+    add_predict_parser,
+    add_summary_parser,
+    add_shape_parser,
+)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="cnnlab",
+        description="The convolutional neural networks of Chapter 8: train, evaluate, inspect.",
+        epilog="run 'cnnlab COMMAND --help' for a command's options",
+    )
+    from cnnlab import __version__
+
+    parser.add_argument("--version", action="version", version=f"cnnlab {__version__}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser
+    )
+    for add_parser in COMMANDS:
+        add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``cnnlab``; user errors print ``cnnlab: error: <reason>`` and return non-zero."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("\ncnnlab: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, ImportError) as error:
+        print(f"cnnlab: error: {error}", file=sys.stderr)
+        return 1

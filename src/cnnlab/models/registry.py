@@ -1,0 +1,116 @@
+"""The model registry: names, default inputs, and ``build`` on either engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from cnnlab.models.chapter_net import chapter_net
+from cnnlab.models.lenet import default_image_size, lenet5, lenet5_bn, lenet5_classic
+
+Shape = tuple[int, int, int]
+
+# The (C, H, W) of the images of each dataset in cnnlab.data.DATASETS.
+DATASET_INPUT_SHAPES: dict[str, Shape] = {
+    "mnist5k": (1, 28, 28),
+    "mnist": (1, 28, 28),
+    "fashion-mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+    "cifar2": (3, 32, 32),
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its builder, a one-line description and the input it was made for.
+
+    Every model is built for any ``(C, H, W)`` large enough; ``input_shape`` and
+    ``num_classes`` are the defaults (the chapter's), and :attr:`input_shapes` gives the input
+    it takes for each dataset.
+    """
+
+    name: str
+    builder: Callable
+    description: str
+    input_shape: Shape
+    num_classes: int
+
+    @property
+    def input_shapes(self) -> dict[str, Shape]:
+        """The input shape for each dataset: the dataset's own image shape."""
+        return dict(DATASET_INPUT_SHAPES)
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "chapter_net",
+            chapter_net,
+            "the small CNN of Fig. 8.22 (tanh, max pooling; 18,090 parameters on 3x32x32, "
+            "2 classes)",
+            (3, 32, 32),
+            2,
+        ),
+        ModelSpec(
+            "lenet5",
+            lenet5,
+            "LeNet-5 of Fig. 8.11 with ReLU and max pooling (1x28x28 padded by 2, or 3x32x32)",
+            (1, 28, 28),
+            10,
+        ),
+        ModelSpec(
+            "lenet5_classic",
+            lenet5_classic,
+            "LeNet-5 as in LeCun et al. 1998: tanh and average pooling",
+            (1, 28, 28),
+            10,
+        ),
+        ModelSpec(
+            "lenet5_bn",
+            lenet5_bn,
+            "the LeNet-5 of Section 8.6.6 with BatchNorm2d(6) and BatchNorm1d(84) "
+            "(62,186 parameters on 3x32x32)",
+            (3, 32, 32),
+            10,
+        ),
+    )
+}
+
+
+def model_spec(name: str) -> ModelSpec:
+    """Return the registered spec of ``name``, or raise ``ValueError`` listing the names."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}, expected one of {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def build(
+    name: str,
+    engine: str | ModuleType = "numpy",
+    *,
+    in_channels: int | None = None,
+    num_classes: int | None = None,
+    image_size: int | None = None,
+):
+    """Build the registered model ``name`` on ``engine`` (``"numpy"`` or ``"torch"``).
+
+    Arguments left as ``None`` take the model's defaults (``MODELS[name]``); the parameter
+    names and counts are the same on both engines, so state_dicts move between them.
+
+    Example:
+        >>> model = build("chapter_net")
+        >>> sum(p.numel() for p in model.parameters())
+        18090
+    """
+    spec = model_spec(name)
+    if in_channels is None:
+        in_channels = spec.input_shape[0]
+        image_size = spec.input_shape[1] if image_size is None else image_size
+    return spec.builder(
+        engine,
+        in_channels=in_channels,
+        num_classes=spec.num_classes if num_classes is None else num_classes,
+        image_size=default_image_size(in_channels) if image_size is None else image_size,
+    )
