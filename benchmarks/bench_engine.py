@@ -10,7 +10,7 @@ from cnnlab import bench
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="threads for both engines")
-    parser.add_argument("--repeats", type=int, default=20, help="timed repeats per case")
+    parser.add_argument("--repeats", type=int, default=9, help="timed blocks per case and engine")
     parser.add_argument("--quick", action="store_true", help="a few cases only")
     parser.add_argument("--no-memory", action="store_true", help="skip peak memory")
     parser.add_argument("--json", default=None, help="also write the results to this file")

@@ -3,6 +3,13 @@
 The top level mirrors ``torch`` for the chapter's listings: ``import cnnlab as torch``.
 """
 
+import os
+
+# Idle OpenBLAS threads otherwise spin for ~0.1 s after every matrix product, taking the cores
+# from the compiled kernels that run next. Effective only when cnnlab is imported before NumPy
+# (as by the cnnlab command); set the variable yourself to choose otherwise.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 from cnnlab import nn, optim, utils
 from cnnlab.utils.memory import keep_freed_memory
 from cnnlab.autograd.creation import (

@@ -39,24 +39,22 @@ class Row:
     torch_peak_mb: float | None = None
 
 
-def _median_seconds(run: Callable[[], None], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def _block_seconds(run: Callable[[], None], calls: int) -> float:
+    """Seconds per call over a block of ``calls`` calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return (time.perf_counter() - start) / calls
 
 
-def _interleaved(ours: Callable, theirs: Callable, repeats: int, warmup: int = 2) -> tuple[float, float]:
-    """Median seconds of each callable, timed in alternation after ``warmup`` calls each."""
-    for _ in range(warmup):
-        ours()
-        theirs()
+def _interleaved(ours: Callable, theirs: Callable, repeats: int, block: float = 0.2):
+    """Median seconds per call of each callable, timed in alternating blocks of about ``block``
+    seconds after a warm-up: the two engines' idle threads never overlap a short call."""
+    calls = [max(1, round(block / _block_seconds(f, 2))) for f in (ours, theirs)]
     ours_times, theirs_times = [], []
     for _ in range(repeats):
-        ours_times.append(_median_seconds(ours, 1))
-        theirs_times.append(_median_seconds(theirs, 1))
+        ours_times.append(_block_seconds(ours, calls[0]))
+        theirs_times.append(_block_seconds(theirs, calls[1]))
     return statistics.median(ours_times), statistics.median(theirs_times)
 
 
@@ -169,7 +167,7 @@ def _peak_memory_mb(engine: str, model_name: str, batch: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def run(repeats: int = 20, quick: bool = False, memory: bool = True) -> list[Row]:
+def run(repeats: int = 9, quick: bool = False, memory: bool = True) -> list[Row]:
     """Measure every row; ``quick`` does fewer repeats and cases (for tests and a first look)."""
     ours, theirs = cnnlab, _library("torch")
     rows: list[Row] = []
@@ -185,9 +183,9 @@ def run(repeats: int = 20, quick: bool = False, memory: bool = True) -> list[Row
             row.cnnlab_peak_mb = _peak_memory_mb("cnnlab", model_name, batch)
             row.torch_peak_mb = _peak_memory_mb("torch", model_name, batch)
         rows.append(row)
-    a, b = _interleaved(_inference(ours, 1), _inference(theirs, 1), repeats * 5)
+    a, b = _interleaved(_inference(ours, 1), _inference(theirs, 1), repeats)
     rows.append(Row("inference", "lenet5, batch 1 latency", "ms", 1e3 * a, 1e3 * b, b / a))
-    a, b = _interleaved(_inference(ours, 1000), _inference(theirs, 1000), max(3, repeats // 2))
+    a, b = _interleaved(_inference(ours, 1000), _inference(theirs, 1000), repeats)
     rows.append(Row("inference", "lenet5, batch 1000", "images/s", 1000 / a, 1000 / b, b / a))
     op_ours, op_theirs = _op_cases(ours), _op_cases(theirs)
     for name in list(op_ours)[: 2 if quick else None]:
@@ -234,7 +232,7 @@ def set_threads(threads: int) -> None:
     cnnlab.set_num_threads(threads)
 
 
-def main(threads: int | None = None, repeats: int = 20, quick: bool = False,
+def main(threads: int | None = None, repeats: int = 9, quick: bool = False,
          json_path: str | None = None, memory: bool = True) -> int:
     if threads is not None:
         set_threads(threads)

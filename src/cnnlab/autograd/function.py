@@ -13,6 +13,9 @@ import numpy as np
 from cnnlab.autograd.grad_mode import _GradMode
 
 
+_NOTHING_NEEDED = [(False,) * n for n in range(16)]
+
+
 class Function:
     """One recorded op: ``inputs`` are its arguments, ``needs_input_grad`` which want gradients."""
 
@@ -32,10 +35,12 @@ class Function:
         Positional ``inputs`` are Tensors (or None); everything else goes in ``options``.
         """
         fn = cls()
-        needs = tuple(t is not None and t.requires_grad for t in inputs)
-        record = _GradMode.enabled and any(needs)
-        fn.needs_input_grad = needs if record else (False,) * len(needs)
-        out = fn.forward(*(None if t is None else t._data for t in inputs), **options)
+        record = _GradMode.enabled and any(t is not None and t.requires_grad for t in inputs)
+        if record:
+            fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
+        else:
+            fn.needs_input_grad = _NOTHING_NEEDED[len(inputs)]
+        out = fn.forward(*[None if t is None else t._data for t in inputs], **options)
         result = Tensor._wrap(out, record)
         if record:
             fn.inputs = inputs

@@ -13,6 +13,9 @@ from cnnlab.ops import pool
 from cnnlab.ops.loss import check_reduction
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _check_tensor(name: str, arg: str, value, *, floating: bool = True) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{name}: {arg} must be a cnnlab Tensor, got {type(value).__name__}")
@@ -24,6 +27,9 @@ def _check_tensor(name: str, arg: str, value, *, floating: bool = True) -> None:
 
 
 def _check_same_dtype(name: str, **tensors) -> None:
+    dtypes = {t.dtype if isinstance(t, Tensor) else None for t in tensors.values() if t is not None}
+    if len(dtypes) == 1 and next(iter(dtypes)) in _FLOATS:
+        return  # the usual case, checked in one pass
     given = {arg: t for arg, t in tensors.items() if t is not None}
     for arg, t in given.items():
         _check_tensor(name, arg, t)

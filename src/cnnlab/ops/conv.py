@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlab.ops.shapes import Padding, conv_padding, output_size, pair
+from cnnlab.ops.shapes import Padding, conv_padding, memoized, output_size, pair
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ConvGeometry:
         return self.n, self.c, self.h + top + bottom, self.w + left + right
 
 
+@memoized
 def conv_geometry(
     x_shape: tuple[int, ...],
     w_shape: tuple[int, ...],

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlab.ops.shapes import output_size, pair
+from cnnlab.ops.shapes import memoized, output_size, pair
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class PoolGeometry:
         return result[0], result[1]
 
 
+@memoized
 def pool_geometry(
     shape: tuple[int, ...],
     kernel_size: int | tuple,

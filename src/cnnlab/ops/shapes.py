@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 Pair = tuple[int, int]
 Padding = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+
+
+def memoized(compute: Callable) -> Callable:
+    """Remember ``compute``'s results for hashable arguments: a layer asks for the same
+    geometry at every step, and checking it again each time would cost more than the math at
+    small batch sizes. Errors are not remembered; unhashable arguments (lists) skip the memo."""
+    cached = functools.lru_cache(maxsize=512)(compute)
+
+    @functools.wraps(compute)
+    def lookup(*args, **kwargs):
+        try:
+            return cached(*args, **kwargs)
+        except TypeError as error:
+            if "unhashable" not in str(error):
+                raise
+            return compute(*args, **kwargs)
+
+    return lookup
 
 
 def pair(value: int | tuple[int, ...] | list[int], name: str, *, minimum: int = 1) -> Pair:
