@@ -1,6 +1,6 @@
 """The NumPy engine against PyTorch (the same code as ``cnnlab bench``).
 
-    python benchmarks/bench_engine.py [--threads N] [--repeats R] [--json results.json]
+python benchmarks/bench_engine.py [--threads N] [--repeats R] [--json results.json]
 """
 
 import argparse

@@ -6,7 +6,6 @@ import torch  # the reference: a missing torch must fail the suite, never skip i
 from hypothesis import HealthCheck, settings
 
 import cnnlab
-
 from reference import LARGEST_ERRORS
 
 settings.register_profile(

@@ -210,9 +210,12 @@ def run(source: str, namespace: dict) -> str:
     """Execute a listing the way a notebook cell would, returning what it printed."""
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(source.replace("import torch.nn as nn", "from cnnlab import nn")
-             .replace("import torch.nn.functional as F", "import cnnlab.nn.functional as F")
-             .replace("import torch.optim as optim", "from cnnlab import optim"), namespace)
+        exec(
+            source.replace("import torch.nn as nn", "from cnnlab import nn")
+            .replace("import torch.nn.functional as F", "import cnnlab.nn.functional as F")
+            .replace("import torch.optim as optim", "from cnnlab import optim"),
+            namespace,
+        )
     return printed.getvalue()
 
 
@@ -255,14 +258,26 @@ def test_lenet5_with_batch_norm_counts_62186_parameters_trains_and_reports_per_c
     namespace: dict = {}
     run(IMPORTS + LENET5_BN, namespace)
     assert namespace["result"] == (
-        62186, [450, 6, 6, 6, 2400, 16, 48000, 120, 10080, 84, 84, 84, 840, 10]
+        62186,
+        [450, 6, 6, 6, 2400, 16, 48000, 120, 10080, 84, 84, 84, 840, 10],
     )
 
     train = images_with_class_patterns(640, 10, seed=3)
     test = images_with_class_patterns(320, 10, seed=4)
     namespace["trainloader"] = cnnlab.utils.data.DataLoader(train, batch_size=16, shuffle=True)
     namespace["testloader"] = cnnlab.utils.data.DataLoader(test, batch_size=16, shuffle=False)
-    namespace["classes"] = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+    namespace["classes"] = (
+        "plane",
+        "car",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    )
     assert "Finished Training" in run(TRAIN_LENET5, namespace)
 
     namespace["net"].eval()

@@ -17,9 +17,12 @@ def test_snippet_runs_and_prints_what_it_promises(snippet):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(snippet, "README.md", "exec"), {})
-    promised = [c.strip() for line in snippet.splitlines()
-                if line.lstrip().startswith("print(") and "#" in line
-                for c in [line.split("#", 1)[1]]]
+    promised = [
+        c.strip()
+        for line in snippet.splitlines()
+        if line.lstrip().startswith("print(") and "#" in line
+        for c in [line.split("#", 1)[1]]
+    ]
     assert printed.getvalue().splitlines() == promised
 
 

@@ -12,37 +12,68 @@ from reference import relative_error
 
 def lenet5_bn(nn):
     """LeNet-5 with the chapter's two batch-norm layers (Section 8.6.6), for either engine."""
-    return nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(3, 6, 5)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2, 2)),
-        ("bn1", nn.BatchNorm2d(6)),
-        ("conv2", nn.Conv2d(6, 16, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2, 2)),
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(400, 120)), ("relu3", nn.ReLU()),
-        ("fc2", nn.Linear(120, 84)), ("relu4", nn.ReLU()), ("bn2", nn.BatchNorm1d(84)),
-        ("fc3", nn.Linear(84, 10)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", nn.Conv2d(3, 6, 5)),
+                ("relu1", nn.ReLU()),
+                ("pool1", nn.MaxPool2d(2, 2)),
+                ("bn1", nn.BatchNorm2d(6)),
+                ("conv2", nn.Conv2d(6, 16, 5)),
+                ("relu2", nn.ReLU()),
+                ("pool2", nn.MaxPool2d(2, 2)),
+                ("flatten", nn.Flatten()),
+                ("fc1", nn.Linear(400, 120)),
+                ("relu3", nn.ReLU()),
+                ("fc2", nn.Linear(120, 84)),
+                ("relu4", nn.ReLU()),
+                ("bn2", nn.BatchNorm1d(84)),
+                ("fc3", nn.Linear(84, 10)),
+            ]
+        )
+    )
 
 
 def chapter_net(nn):
     """The two-class net of Fig. 8.22, with average pooling and tanh for variety."""
-    return nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(3, 16, kernel_size=3, padding=1)), ("tanh1", nn.Tanh()),
-        ("pool1", nn.AvgPool2d(2)),
-        ("conv2", nn.Conv2d(16, 8, kernel_size=3, padding=1)), ("tanh2", nn.Tanh()),
-        ("pool2", nn.MaxPool2d(2)), ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(512, 32)), ("tanh3", nn.Tanh()), ("fc2", nn.Linear(32, 2)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", nn.Conv2d(3, 16, kernel_size=3, padding=1)),
+                ("tanh1", nn.Tanh()),
+                ("pool1", nn.AvgPool2d(2)),
+                ("conv2", nn.Conv2d(16, 8, kernel_size=3, padding=1)),
+                ("tanh2", nn.Tanh()),
+                ("pool2", nn.MaxPool2d(2)),
+                ("flatten", nn.Flatten()),
+                ("fc1", nn.Linear(512, 32)),
+                ("tanh3", nn.Tanh()),
+                ("fc2", nn.Linear(32, 2)),
+            ]
+        )
+    )
 
 
 def lenet5(nn):
     """LeNet-5 with ReLU and max pooling on 3x32x32 (Fig. 8.11), for either engine."""
-    return nn.Sequential(OrderedDict([
-        ("conv1", nn.Conv2d(3, 6, 5)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-        ("conv2", nn.Conv2d(6, 16, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(400, 120)), ("relu3", nn.ReLU()),
-        ("fc2", nn.Linear(120, 84)), ("relu4", nn.ReLU()), ("fc3", nn.Linear(84, 10)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", nn.Conv2d(3, 6, 5)),
+                ("relu1", nn.ReLU()),
+                ("pool1", nn.MaxPool2d(2)),
+                ("conv2", nn.Conv2d(6, 16, 5)),
+                ("relu2", nn.ReLU()),
+                ("pool2", nn.MaxPool2d(2)),
+                ("flatten", nn.Flatten()),
+                ("fc1", nn.Linear(400, 120)),
+                ("relu3", nn.ReLU()),
+                ("fc2", nn.Linear(120, 84)),
+                ("relu4", nn.ReLU()),
+                ("fc3", nn.Linear(84, 10)),
+            ]
+        )
+    )
 
 
 def patterned_batch(rng: np.random.Generator, classes: int, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -92,9 +123,14 @@ def test_twenty_steps_from_the_same_weights_give_the_same_losses(
     rng = np.random.default_rng(0)
     for step in range(20):
         x, y = patterned_batch(rng, classes, dtype)
-        loss_theirs = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y))
-        loss_ours = cnnlab.nn.functional.cross_entropy(ours(cnnlab.from_numpy(x)), cnnlab.from_numpy(y))
-        first = loss_theirs.item() if step == 0 else first
+        loss_theirs = torch.nn.functional.cross_entropy(
+            theirs(torch.from_numpy(x)), torch.from_numpy(y)
+        )
+        loss_ours = cnnlab.nn.functional.cross_entropy(
+            ours(cnnlab.from_numpy(x)), cnnlab.from_numpy(y)
+        )
+        if step == 0:
+            first = loss_theirs.item()
         difference = abs(loss_ours.item() - loss_theirs.item())
         assert difference <= tolerance * abs(loss_theirs.item()), f"step {step}: {difference:.3g}"
         for optimizer, loss in ((opt_theirs, loss_theirs), (opt_ours, loss_ours)):

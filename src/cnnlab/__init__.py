@@ -11,7 +11,6 @@ import os
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from cnnlab import nn, optim, utils
-from cnnlab.utils.memory import keep_freed_memory
 from cnnlab.autograd.creation import (
     arange,
     as_tensor,
@@ -37,6 +36,7 @@ from cnnlab.autograd.size import Size
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.autograd.types import bool_ as bool
 from cnnlab.autograd.types import float32, float64, int32, int64, uint8
+from cnnlab.utils.memory import keep_freed_memory
 
 float = float32
 double = float64

@@ -359,12 +359,45 @@ def run_shape(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_bench_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="the NumPy engine against PyTorch, side by side",
+        description="Time training steps, inference and single ops on both engines, in one "
+        "process, in alternating blocks, on the same threads; print each figure and the ratio "
+        "(> 1: cnnlab faster), and the peak memory of a training step on each. Needs PyTorch.",
+    )
+    p.add_argument(
+        "--threads",
+        type=POSITIVE_INT,
+        default=None,
+        help="threads for both engines (default: as many as cores)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=POSITIVE_INT,
+        default=9,
+        help="timed blocks per case and engine (default: 9)",
+    )
+    p.add_argument("--quick", action="store_true", help="one training case and two ops")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak memory column")
+    p.add_argument("--json", metavar="FILE", default=None, help="also write the results here")
+    p.set_defaults(func=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from cnnlab import bench
+
+    return bench.main(args.threads, args.repeats, args.quick, args.json, not args.no_memory)
+
+
 COMMANDS: tuple[Callable, ...] = (
     add_train_parser,
     add_evaluate_parser,
     add_predict_parser,
     add_summary_parser,
     add_shape_parser,
+    add_bench_parser,
 )
 
 

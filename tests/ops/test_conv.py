@@ -20,14 +20,24 @@ def conv_cases(draw, max_size: int = 7):
     kernel = draw(st.tuples(st.integers(1, 4), st.integers(1, 4)))
     stride = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
     dilation = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
-    kind = draw(st.sampled_from(["int", "pair", "same", "valid"] if stride == (1, 1) else ["int", "pair", "valid"]))
+    kind = draw(
+        st.sampled_from(
+            ["int", "pair", "same", "valid"] if stride == (1, 1) else ["int", "pair", "valid"]
+        )
+    )
     padding = {
         "int": draw(st.integers(0, 2)),
         "pair": draw(st.tuples(st.integers(0, 2), st.integers(0, 2))),
         "same": "same",
         "valid": "valid",
     }[kind]
-    pads = padding if isinstance(padding, tuple) else (padding, padding) if isinstance(padding, int) else (0, 0)
+    pads = (
+        padding
+        if isinstance(padding, tuple)
+        else (padding, padding)
+        if isinstance(padding, int)
+        else (0, 0)
+    )
     size = [
         max(1, d * (k - 1) + 1 - 2 * p + draw(st.integers(0, max_size)))
         for k, d, p in zip(kernel, dilation, pads, strict=True)
@@ -72,7 +82,9 @@ def test_forward_loop_and_im2col_match_pytorch(case):
     expected, _ = torch_conv(case, x, w, b)
     args = (x, w, b, case["stride"], case["padding"], case["dilation"])
     assert_close("conv2d forward, loop (8.2)", conv.conv2d_loop(*args), expected, case["dtype"])
-    assert_close("conv2d forward, im2col (Fig. 8.9)", conv.conv2d_im2col(*args), expected, case["dtype"])
+    assert_close(
+        "conv2d forward, im2col (Fig. 8.9)", conv.conv2d_im2col(*args), expected, case["dtype"]
+    )
 
 
 @given(conv_cases())
@@ -85,7 +97,9 @@ def test_backward_chapter_and_im2col_match_pytorch(case):
     geom = conv.conv_geometry(x.shape, w.shape, case["stride"], case["padding"], case["dilation"])
     _, cols = conv.conv2d_forward(x, w, b, geom)
     fast = conv.conv2d_backward_im2col(grad_z, cols, w, geom)
-    chapter = conv.conv2d_backward_chapter(x, w, grad_z, case["stride"], case["padding"], case["dilation"])
+    chapter = conv.conv2d_backward_chapter(
+        x, w, grad_z, case["stride"], case["padding"], case["dilation"]
+    )
     names = ("dL/dx (8.12)", "dL/dW (8.7)", "dL/db (8.5b)")
     for name, got_fast, got_chapter, want in zip(names, fast, chapter, expected, strict=True):
         if want is None:
@@ -99,14 +113,18 @@ def test_backward_chapter_and_im2col_match_pytorch(case):
 def test_autograd_conv2d_matches_pytorch(case, method):
     x, w, b = make_arrays(case)
     z_ref, _ = torch_conv(case, x, w, b)
-    grad_z = np.random.default_rng(case["seed"] + 2).standard_normal(z_ref.shape).astype(case["dtype"])
+    grad_z = (
+        np.random.default_rng(case["seed"] + 2).standard_normal(z_ref.shape).astype(case["dtype"])
+    )
     z_ref, grads_ref = torch_conv(case, x, w, b, grad_z)
     xc, wc = cnnlab.tensor(x, requires_grad=True), cnnlab.tensor(w, requires_grad=True)
     bc = None if b is None else cnnlab.tensor(b, requires_grad=True)
     z = F.conv2d(xc, wc, bc, case["stride"], case["padding"], case["dilation"], method=method)
     z.backward(cnnlab.tensor(grad_z))
     assert_close(f"F.conv2d forward ({method})", z, z_ref, case["dtype"])
-    for name, ours, theirs in zip(("input", "weight", "bias"), (xc, wc, bc), grads_ref, strict=True):
+    for name, ours, theirs in zip(
+        ("input", "weight", "bias"), (xc, wc, bc), grads_ref, strict=True
+    ):
         if ours is not None:
             assert_close(f"F.conv2d grad {name} ({method})", ours.grad, theirs, case["dtype"])
 
@@ -115,11 +133,21 @@ def test_autograd_conv2d_matches_pytorch(case, method):
 @settings(max_examples=40)
 def test_conv2d_gradients_match_finite_differences(case, method):
     x, w, b = make_arrays({**case, "dtype": np.float64, "n": 1, "c": min(case["c"], 2)})
-    inputs = [cnnlab.tensor(a, requires_grad=True) for a in (x, w) + ((b,) if b is not None else ())]
+    inputs = [
+        cnnlab.tensor(a, requires_grad=True) for a in (x, w) + ((b,) if b is not None else ())
+    ]
 
     def fn(*tensors):
         bias = tensors[2] if len(tensors) == 3 else None
-        return F.conv2d(tensors[0], tensors[1], bias, case["stride"], case["padding"], case["dilation"], method=method)
+        return F.conv2d(
+            tensors[0],
+            tensors[1],
+            bias,
+            case["stride"],
+            case["padding"],
+            case["dilation"],
+            method=method,
+        )
 
     assert gradcheck(fn, inputs)
 
@@ -172,7 +200,9 @@ def test_compiled_im2col_and_col2im_equal_the_numpy_reference(case):
     x, w, _ = make_arrays(case)
     geom = conv.conv_geometry(x.shape, w.shape, case["stride"], case["padding"], case["dilation"])
     cols = conv.im2col(x, geom)
-    np.testing.assert_array_equal(cols, conv.im2col_reference(conv.pad_input(x, geom.padding), geom))
+    np.testing.assert_array_equal(
+        cols, conv.im2col_reference(conv.pad_input(x, geom.padding), geom)
+    )
     (top, _), (left, _) = geom.padding
     back = conv.col2im_reference(cols, geom)[:, :, top : top + geom.h, left : left + geom.w]
     assert_close("col2im, compiled vs reference", conv.col2im(cols, geom), back, case["dtype"])
@@ -205,13 +235,28 @@ def test_rotate180_flips_both_axes():
 @pytest.mark.parametrize(
     ("x_shape", "w_shape", "options", "message"),
     [
-        ((1, 4, 8, 8), (16, 3, 3, 3), {}, "input has 4 channels but weight expects 3 (weight shape (16, 3, 3, 3))"),
+        (
+            (1, 4, 8, 8),
+            (16, 3, 3, 3),
+            {},
+            "input has 4 channels but weight expects 3 (weight shape (16, 3, 3, 3))",
+        ),
         ((1, 3, 2, 2), (1, 3, 3, 3), {}, "kernel size 3"),
         ((1, 3, 8, 8), (1, 3, 3, 3), {"stride": 0}, "stride must be >= 1, got 0"),
-        ((1, 3, 8, 8), (1, 3, 3, 3), {"stride": 2, "padding": "same"}, "padding='same' needs stride 1"),
+        (
+            (1, 3, 8, 8),
+            (1, 3, 3, 3),
+            {"stride": 2, "padding": "same"},
+            "padding='same' needs stride 1",
+        ),
         ((3, 8, 8), (1, 3, 3, 3), {}, "input must be 4-D (N, C, H, W), got shape (3, 8, 8)"),
         ((1, 3, 8, 8), (1, 3, 3, 3), {"padding": -1}, "padding must be >= 0"),
-        ((1, 3, 8, 8), (1, 3, 3, 3), {"padding": "full"}, "padding must be an int, a pair, 'same' or 'valid'"),
+        (
+            (1, 3, 8, 8),
+            (1, 3, 3, 3),
+            {"padding": "full"},
+            "padding must be an int, a pair, 'same' or 'valid'",
+        ),
     ],
 )
 def test_bad_arguments_name_what_was_expected(x_shape, w_shape, options, message):
@@ -235,4 +280,6 @@ def test_functional_conv2d_accepts_an_unbatched_image():
     w = np.random.default_rng(3).standard_normal((2, 3, 3, 3)).astype(np.float32)
     ours = F.conv2d(cnnlab.tensor(x), cnnlab.tensor(w))
     assert ours.shape == (2, 4, 4)
-    assert_close("F.conv2d unbatched", ours, TF.conv2d(torch.tensor(x), torch.tensor(w)), np.float32)
+    assert_close(
+        "F.conv2d unbatched", ours, TF.conv2d(torch.tensor(x), torch.tensor(w)), np.float32
+    )

@@ -79,3 +79,28 @@ def test_training_needs_more_than_one_value_per_channel():
         assert "(1, 3)" in str(error)
     else:
         raise AssertionError("a batch of one was accepted in training")
+
+
+@given(bn_cases())
+@settings(max_examples=150)
+def test_compiled_training_path_equals_the_numpy_reference(case):
+    assume(np.prod(case["shape"]) // case["shape"][1] > 2)
+    rng = np.random.default_rng(case["seed"])
+    dtype, c = case["dtype"], case["shape"][1]
+    x = (2 * rng.standard_normal(case["shape"]) - 1).astype(dtype)
+    gamma = rng.standard_normal(c).astype(dtype) if case["affine"] else None
+    beta = rng.standard_normal(c).astype(dtype) if case["affine"] else None
+    grad = rng.standard_normal(case["shape"]).astype(dtype)
+    stats = [np.zeros(c, dtype), np.ones(c, dtype)]
+    ref_stats = [np.zeros(c, dtype), np.ones(c, dtype)]
+    y, saved = norm.batch_norm(x, *stats, gamma, beta, True, case["momentum"], case["eps"])
+    ref_y, ref_saved = norm.batch_norm_reference(
+        x, *ref_stats, gamma, beta, True, case["momentum"], case["eps"]
+    )
+    assert_close("batch_norm, compiled vs reference", y, ref_y, dtype)
+    for ours, theirs in zip(stats, ref_stats, strict=True):
+        assert_close("batch_norm running stats, compiled vs reference", ours, theirs, dtype)
+    grads = norm.batch_norm_backward(grad, saved, gamma, True)
+    ref_grads = norm.batch_norm_backward_reference(grad, ref_saved, gamma, True)
+    for ours, theirs in zip(grads, ref_grads, strict=True):
+        assert_close("batch_norm backward, compiled vs reference", ours, theirs, dtype)

@@ -19,9 +19,7 @@ def pool_cases(draw, dilation: bool = True):
     kernel = draw(st.tuples(st.integers(1, 4), st.integers(1, 4)))
     stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
     dil = draw(st.tuples(st.integers(1, 2), st.integers(1, 2))) if dilation else (1, 1)
-    padding = tuple(
-        draw(st.integers(0, k // 2)) for k in kernel
-    )
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
     size = tuple(
         max(1, d * (k - 1) + 1 - 2 * p + draw(st.integers(0, 7)))
         for k, d, p in zip(kernel, dil, padding, strict=True)
@@ -43,8 +41,9 @@ def pool_cases(draw, dilation: bool = True):
 def only_padding(case) -> bool:
     """Windows that hold nothing but padding: PyTorch writes out of bounds there, cnnlab refuses."""
     stride = case["stride"] or case["kernel"]
-    for size, k, s, p, d in zip(case["shape"][2:], case["kernel"], stride, case["padding"],
-                                case["dilation"], strict=True):
+    for size, k, s, p, d in zip(
+        case["shape"][2:], case["kernel"], stride, case["padding"], case["dilation"], strict=True
+    ):
         out = pool.output_size(size, k, s, p, d, ceil_mode=case["ceil_mode"])
         for i in range(out):
             if not any(0 <= i * s - p + u * d < size for u in range(k)):
@@ -70,8 +69,11 @@ def test_max_pool_values_indices_and_gradient_match_pytorch(case):
     x = make_input(case)
     xt = torch.tensor(x, requires_grad=True)
     options = dict(
-        kernel_size=case["kernel"], stride=case["stride"], padding=case["padding"],
-        dilation=case["dilation"], ceil_mode=case["ceil_mode"],
+        kernel_size=case["kernel"],
+        stride=case["stride"],
+        padding=case["padding"],
+        dilation=case["dilation"],
+        ceil_mode=case["ceil_mode"],
     )
     zt, it = TF.max_pool2d(xt, return_indices=True, **options)
     grad = grad_like(case, zt.shape)
@@ -89,8 +91,11 @@ def test_max_pool_values_indices_and_gradient_match_pytorch(case):
 def test_avg_pool_values_and_gradient_match_pytorch(case, count_include_pad, divisor):
     x = make_input(case)
     options = dict(
-        kernel_size=case["kernel"], stride=case["stride"], padding=case["padding"],
-        ceil_mode=case["ceil_mode"], count_include_pad=count_include_pad,
+        kernel_size=case["kernel"],
+        stride=case["stride"],
+        padding=case["padding"],
+        ceil_mode=case["ceil_mode"],
+        count_include_pad=count_include_pad,
         divisor_override=divisor,
     )
     xt = torch.tensor(x, requires_grad=True)
@@ -109,23 +114,42 @@ def test_avg_pool_values_and_gradient_match_pytorch(case, count_include_pad, div
 def test_pool_gradients_match_finite_differences(case, kind):
     assume(not only_padding(case))
     x = np.random.default_rng(case["seed"]).standard_normal(case["shape"])  # no ties: smooth
-    options = dict(kernel_size=case["kernel"], stride=case["stride"], padding=case["padding"],
-                   ceil_mode=case["ceil_mode"])
+    options = dict(
+        kernel_size=case["kernel"],
+        stride=case["stride"],
+        padding=case["padding"],
+        ceil_mode=case["ceil_mode"],
+    )
     if kind == "max":
+
         def fn(t):
             return F.max_pool2d(t, dilation=case["dilation"], **options)
     else:
+
         def fn(t):
             return F.avg_pool2d(t, **options)
+
     assert gradcheck(fn, [cnnlab.tensor(x, requires_grad=True)])
 
 
 EXERCISE_4 = np.array(
     [
-        [[1, 3, 2, 1, 0, 9], [2, 9, 1, 1, 1, 2], [1, 3, 2, 3, 5, 5],
-         [5, 6, 1, 2, 2, 7], [9, 7, 4, 1, 8, 8], [1, 3, 7, 2, 1, 7]],
-        [[4, 7, 2, 8, 3, 0], [2, 0, 1, 4, 1, 0], [8, 3, 8, 3, 7, 1],
-         [4, 0, 1, 5, 2, 3], [8, 6, 4, 1, 5, 7], [1, 4, 0, 0, 0, 9]],
+        [
+            [1, 3, 2, 1, 0, 9],
+            [2, 9, 1, 1, 1, 2],
+            [1, 3, 2, 3, 5, 5],
+            [5, 6, 1, 2, 2, 7],
+            [9, 7, 4, 1, 8, 8],
+            [1, 3, 7, 2, 1, 7],
+        ],
+        [
+            [4, 7, 2, 8, 3, 0],
+            [2, 0, 1, 4, 1, 0],
+            [8, 3, 8, 3, 7, 1],
+            [4, 0, 1, 5, 2, 3],
+            [8, 6, 4, 1, 5, 7],
+            [1, 4, 0, 0, 0, 9],
+        ],
     ],
     dtype=np.float64,
 )
@@ -140,8 +164,10 @@ def test_exercise_4_max_and_average_pooling():
     avg = pool.avg_pool2d(EXERCISE_4[None], 2)
     np.testing.assert_allclose(
         avg[0],
-        [[[3.75, 1.25, 3.0], [3.75, 2.0, 4.75], [5.0, 3.5, 6.0]],
-         [[3.25, 3.75, 1.0], [3.75, 4.25, 3.25], [4.75, 1.25, 5.25]]],
+        [
+            [[3.75, 1.25, 3.0], [3.75, 2.0, 4.75], [5.0, 3.5, 6.0]],
+            [[3.25, 3.75, 1.0], [3.75, 4.25, 3.25], [4.75, 1.25, 5.25]],
+        ],
     )
 
 
@@ -185,20 +211,34 @@ def test_compiled_pooling_equals_the_numpy_reference(case):
     """The fast paths (kernels.py) compute what the tap-by-tap NumPy references compute."""
     assume(not only_padding(case))
     x = make_input(case)
-    options = dict(kernel_size=case["kernel"], stride=case["stride"], padding=case["padding"],
-                   ceil_mode=case["ceil_mode"])
+    options = dict(
+        kernel_size=case["kernel"],
+        stride=case["stride"],
+        padding=case["padding"],
+        ceil_mode=case["ceil_mode"],
+    )
     out, index = pool.max_pool2d(x, dilation=case["dilation"], **options)
     ref_out, ref_index = pool.max_pool2d_reference(x, dilation=case["dilation"], **options)
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(index, ref_index)
     grad = grad_like(case, out.shape)
-    assert_close("max_pool2d backward, compiled vs reference",
-                 pool.max_pool2d_backward(grad, index, x.shape),
-                 pool.max_pool2d_backward_reference(grad, ref_index, x.shape), case["dtype"])
+    assert_close(
+        "max_pool2d backward, compiled vs reference",
+        pool.max_pool2d_backward(grad, index, x.shape),
+        pool.max_pool2d_backward_reference(grad, ref_index, x.shape),
+        case["dtype"],
+    )
     if case["dilation"] == (1, 1) and max(case["padding"]) <= min(case["kernel"]) // 2:
-        assert_close("avg_pool2d, compiled vs reference", pool.avg_pool2d(x, **options),
-                     pool.avg_pool2d_reference(x, **options), case["dtype"])
+        assert_close(
+            "avg_pool2d, compiled vs reference",
+            pool.avg_pool2d(x, **options),
+            pool.avg_pool2d_reference(x, **options),
+            case["dtype"],
+        )
         avg_grad = grad_like(case, pool.avg_pool2d(x, **options).shape)
-        assert_close("avg_pool2d backward, compiled vs reference",
-                     pool.avg_pool2d_backward(avg_grad, x.shape, **options),
-                     pool.avg_pool2d_backward_reference(avg_grad, x.shape, **options), case["dtype"])
+        assert_close(
+            "avg_pool2d backward, compiled vs reference",
+            pool.avg_pool2d_backward(avg_grad, x.shape, **options),
+            pool.avg_pool2d_backward_reference(avg_grad, x.shape, **options),
+            case["dtype"],
+        )

@@ -32,7 +32,9 @@ def test_ceil_mode_output_size_is_pytorchs(n, f, s, data):
     p = data.draw(st.integers(0, f // 2))
     if n + 2 * p < f:
         return
-    out = torch.nn.functional.max_pool2d(torch.zeros(1, 1, n, 1), (f, 1), (s, 1), (p, 0), ceil_mode=True)
+    out = torch.nn.functional.max_pool2d(
+        torch.zeros(1, 1, n, 1), (f, 1), (s, 1), (p, 0), ceil_mode=True
+    )
     assert shapes.output_size(n, f, s, p, ceil_mode=True) == out.shape[2]
 
 
@@ -77,8 +79,12 @@ def test_table_8_1_parameter_counts_add_up_to_the_chapters_totals():
 
 @pytest.mark.parametrize(
     ("value", "error", "message"),
-    [(0, ValueError, "stride must be >= 1, got 0"), ((1, 2, 3), TypeError, "int or a pair"),
-     ("2", TypeError, "int or a pair"), (True, TypeError, "int or a pair")],
+    [
+        (0, ValueError, "stride must be >= 1, got 0"),
+        ((1, 2, 3), TypeError, "int or a pair"),
+        ("2", TypeError, "int or a pair"),
+        (True, TypeError, "int or a pair"),
+    ],
 )
 def test_pair_names_the_argument(value, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(")):
@@ -89,4 +95,7 @@ def test_same_padding_puts_the_odd_pixel_last_as_pytorch_does():
     assert shapes.conv_padding("same", (4, 3), (1, 1), (1, 1)) == ((1, 2), (1, 1))
     assert shapes.conv_padding("same", (4, 4), (2, 1), (1, 1)) == ((3, 3), (1, 2))
     assert shapes.conv_padding("valid", (4, 4), (1, 1), (1, 1)) == ((0, 0), (0, 0))
-    assert np.array(shapes.conv_padding((1, 2), (3, 3), (1, 1), (1, 1))).tolist() == [[1, 1], [2, 2]]
+    assert np.array(shapes.conv_padding((1, 2), (3, 3), (1, 1), (1, 1))).tolist() == [
+        [1, 1],
+        [2, 2],
+    ]

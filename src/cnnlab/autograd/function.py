@@ -12,7 +12,6 @@ import numpy as np
 
 from cnnlab.autograd.grad_mode import _GradMode
 
-
 _NOTHING_NEEDED = [(False,) * n for n in range(16)]
 
 

@@ -524,8 +524,14 @@ def format_tensor(t: Tensor, prefix: str = "tensor(") -> str:
     data = t._data
     if is_floating(data.dtype):
         body = np.array2string(
-            data, separator=", ", prefix=prefix, precision=4, floatmode=_float_mode(data),
-            suppress_small=False, threshold=1000, edgeitems=3,
+            data,
+            separator=", ",
+            prefix=prefix,
+            precision=4,
+            floatmode=_float_mode(data),
+            suppress_small=False,
+            threshold=1000,
+            edgeitems=3,
         )
     else:
         body = np.array2string(data, separator=", ", prefix=prefix, threshold=1000)

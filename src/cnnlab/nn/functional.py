@@ -12,7 +12,6 @@ from cnnlab.autograd.tensor import Tensor
 from cnnlab.ops import pool
 from cnnlab.ops.loss import check_reduction
 
-
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -172,14 +171,22 @@ def batch_norm(
     are updated in place; otherwise the running statistics are used.
     """
     _check_same_dtype(
-        "batch_norm", input=input, weight=weight, bias=bias, running_mean=running_mean,
+        "batch_norm",
+        input=input,
+        weight=weight,
+        bias=bias,
+        running_mean=running_mean,
         running_var=running_var,
     )
     if input.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {tuple(input.shape)}")
     channels = input.shape[1]
-    for arg, t in (("running_mean", running_mean), ("running_var", running_var),
-                   ("weight", weight), ("bias", bias)):
+    for arg, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if t is not None and tuple(t.shape) != (channels,):
             raise ValueError(
                 f"batch_norm: {arg} must have shape ({channels},) for input {tuple(input.shape)}, "

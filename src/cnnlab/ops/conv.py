@@ -151,8 +151,13 @@ def col2im(cols: np.ndarray, geom: ConvGeometry) -> np.ndarray:
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
     return kernels.col2im(
-        cols, (geom.n, geom.c, geom.h, geom.w), (geom.kh, geom.kw), geom.stride, (top, left),
-        geom.dilation, (geom.ho, geom.wo),
+        cols,
+        (geom.n, geom.c, geom.h, geom.w),
+        (geom.kh, geom.kw),
+        geom.stride,
+        (top, left),
+        geom.dilation,
+        (geom.ho, geom.wo),
     )
 
 

@@ -1,6 +1,8 @@
 """Batch normalization per channel (eq. 8.18) and its backward pass.
 
 Input (N, C) or (N, C, L) or (N, C, H, W); one mean, variance, gamma and beta per channel C.
+The ``*_reference`` functions are the equations in NumPy; training mode runs by default on
+compiled per-channel loops (``kernels.py``) that the tests hold equal to them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ def _axes_and_shape(x: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return axes, (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def batch_norm(
+def batch_norm_reference(
     x: np.ndarray,
     running_mean: np.ndarray | None,
     running_var: np.ndarray | None,
@@ -32,20 +34,10 @@ def batch_norm(
     """
     axes, shape = _axes_and_shape(x)
     if training:
-        count = x.size // x.shape[1]
-        if count <= 1:
-            raise ValueError(
-                f"batch_norm: expected more than 1 value per channel when training, "
-                f"got input shape {x.shape}"
-            )
+        count = _values_per_channel(x)
         mean = x.mean(axis=axes)  # (8.18a)
         var = x.var(axis=axes)  # (8.18b)
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += momentum * var * (count / (count - 1))
+        _update_running(running_mean, running_var, mean, var, momentum, count)
     else:
         mean, var = running_mean, running_var
     inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
@@ -56,7 +48,71 @@ def batch_norm(
     return y, (x_hat, inv_std)
 
 
+def _values_per_channel(x: np.ndarray) -> int:
+    count = x.size // x.shape[1]
+    if count <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, "
+            f"got input shape {x.shape}"
+        )
+    return count
+
+
+def _update_running(running_mean, running_var, mean, var, momentum: float, count: int) -> None:
+    """``running = (1 - momentum) running + momentum batch``, the variance made unbiased."""
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += momentum * var * (count / (count - 1))
+
+
+def batch_norm(
+    x: np.ndarray,
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    weight: np.ndarray | None,
+    bias: np.ndarray | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Batch normalization, eqs. (8.18a)-(8.18d): :func:`batch_norm_reference`, compiled in
+    training mode; returns ``y`` and ``(x_hat, 1/sqrt(var+eps))``."""
+    if not training:
+        return batch_norm_reference(
+            x, running_mean, running_var, weight, bias, False, momentum, eps
+        )
+    count = _values_per_channel(x)
+    from cnnlab.ops import kernels  # numba loads on first use, not on import
+
+    y, x_hat, mean, var, inv_std = kernels.batch_norm_train(x, weight, bias, eps)
+    _update_running(running_mean, running_var, mean, var, momentum, count)
+    return y, (x_hat, inv_std)
+
+
 def batch_norm_backward(
+    grad_y: np.ndarray,
+    saved: tuple[np.ndarray, np.ndarray],
+    weight: np.ndarray | None,
+    training: bool,
+    needs: tuple[bool, bool, bool] = (True, True, True),
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Gradients (input, gamma, beta) of eq. (8.18): :func:`batch_norm_backward_reference`,
+    compiled in training mode."""
+    if not training or not needs[0]:
+        return batch_norm_backward_reference(grad_y, saved, weight, training, needs)
+    from cnnlab.ops import kernels
+
+    x_hat, inv_std = saved
+    grad_x, grad_gamma, grad_beta = kernels.batch_norm_train_backward(
+        grad_y, x_hat, weight, inv_std
+    )
+    return grad_x, grad_gamma if needs[1] else None, grad_beta if needs[2] else None
+
+
+def batch_norm_backward_reference(
     grad_y: np.ndarray,
     saved: tuple[np.ndarray, np.ndarray],
     weight: np.ndarray | None,

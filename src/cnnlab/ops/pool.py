@@ -45,8 +45,13 @@ class PoolGeometry:
         """Padding on each side, the bottom/right grown so that every window fits."""
         result = []
         for n, k, s, p, d, o in zip(
-            (self.h, self.w), self.kernel, self.stride, self.padding, self.dilation,
-            (self.ho, self.wo), strict=True,
+            (self.h, self.w),
+            self.kernel,
+            self.stride,
+            self.padding,
+            self.dilation,
+            (self.ho, self.wo),
+            strict=True,
         ):
             needed = (o - 1) * s + d * (k - 1) + 1
             result.append((p, max(p, needed - n - p)))
@@ -292,4 +297,6 @@ def _check_divisor(divisor_override: int | None) -> None:
     if divisor_override is not None and (
         not isinstance(divisor_override, int | np.integer) or divisor_override == 0
     ):
-        raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got {divisor_override!r}")
+        raise ValueError(
+            f"avg_pool2d: divisor_override must be a non-zero int, got {divisor_override!r}"
+        )

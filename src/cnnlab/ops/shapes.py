@@ -62,8 +62,10 @@ def conv_padding(padding: int | tuple | str, kernel: Pair, dilation: Pair, strid
             top, left = (t // 2 for t in totals)
             return (top, totals[0] - top), (left, totals[1] - left)
         raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    if isinstance(padding, tuple) and len(padding) == 2 and all(
-        isinstance(p, tuple) for p in padding
+    if (
+        isinstance(padding, tuple)
+        and len(padding) == 2
+        and all(isinstance(p, tuple) for p in padding)
     ):
         top, bottom = pair(padding[0], "padding", minimum=0)
         left, right = pair(padding[1], "padding", minimum=0)
@@ -105,7 +107,9 @@ def output_size(
     return out
 
 
-def conv_parameter_count(in_channels: int, out_channels: int, f: int | Pair, bias: bool = True) -> int:
+def conv_parameter_count(
+    in_channels: int, out_channels: int, f: int | Pair, bias: bool = True
+) -> int:
     """Learnable parameters of a conv layer, Table 8.1: ``(n_c_in * f * f + 1) * n_c_out``."""
     fh, fw = pair(f, "f")
     return (in_channels * fh * fw + int(bias)) * out_channels
@@ -117,5 +121,5 @@ def linear_parameter_count(in_features: int, out_features: int, bias: bool = Tru
 
 
 def batch_norm_parameter_count(num_features: int, affine: bool = True) -> int:
-    """Learnable parameters of batch normalization, eq. (8.18d): one gamma and one beta per channel."""
+    """Learnable parameters of batch normalization, eq. (8.18d): a gamma and a beta per channel."""
     return 2 * num_features if affine else 0

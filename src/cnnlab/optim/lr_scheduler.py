@@ -118,11 +118,20 @@ class OneCycleLR(LRScheduler):
     momentum (or Adam's beta1) moves the opposite way."""
 
     def __init__(
-        self, optimizer, max_lr: float | list[float], total_steps: int | None = None,
-        epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+        self,
+        optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
         anneal_strategy: str = "cos",
-        cycle_momentum: bool = True, base_momentum: float = 0.85, max_momentum: float = 0.95,
-        div_factor: float = 25.0, final_div_factor: float = 1e4, last_epoch: int = -1,
+        cycle_momentum: bool = True,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        last_epoch: int = -1,
     ) -> None:
         if total_steps is None:
             if not epochs or not steps_per_epoch:
@@ -144,8 +153,10 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum and not self.use_beta1 and "momentum" not in optimizer.defaults:
             raise ValueError("OneCycleLR: cycle_momentum needs an optimizer with momentum or betas")
-        max_lrs = list(max_lr) if isinstance(max_lr, list | tuple) else [max_lr] * len(
-            optimizer.param_groups
+        max_lrs = (
+            list(max_lr)
+            if isinstance(max_lr, list | tuple)
+            else [max_lr] * len(optimizer.param_groups)
         )
         if len(max_lrs) != len(optimizer.param_groups):
             raise ValueError(

@@ -102,7 +102,12 @@ class Conv2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.dilation,
             method=self.method,
         )
 

@@ -12,8 +12,13 @@ class CrossEntropyLoss(Module):
     """Cross entropy of class scores (N, C) against class indices (N,), averaged by default."""
 
     def __init__(
-        self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100,
-        reduce=None, reduction: str = "mean", label_smoothing: float = 0.0,
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         check_reduction(reduction, "CrossEntropyLoss")
@@ -23,8 +28,12 @@ class CrossEntropyLoss(Module):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(
-            input, target, self.weight, ignore_index=self.ignore_index,
-            reduction=self.reduction, label_smoothing=self.label_smoothing,
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
         )
 
 
@@ -32,8 +41,12 @@ class NLLLoss(Module):
     """Negative log likelihood of log-probabilities (N, C) at class indices (N,)."""
 
     def __init__(
-        self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100,
-        reduce=None, reduction: str = "mean",
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
     ) -> None:
         super().__init__()
         check_reduction(reduction, "NLLLoss")
