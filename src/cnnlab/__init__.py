@@ -3,13 +3,6 @@
 The top level mirrors ``torch`` for the chapter's listings: ``import cnnlab as torch``.
 """
 
-import os
-
-# Idle OpenBLAS threads otherwise spin for ~0.1 s after every matrix product, taking the cores
-# from the compiled kernels that run next. Effective only when cnnlab is imported before NumPy
-# (as by the cnnlab command); set the variable yourself to choose otherwise.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-
 from cnnlab import nn, optim, utils
 from cnnlab.autograd.creation import (
     arange,
@@ -36,6 +29,7 @@ from cnnlab.autograd.size import Size
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.autograd.types import bool_ as bool
 from cnnlab.autograd.types import float32, float64, int32, int64, uint8
+from cnnlab.ops import threads
 from cnnlab.utils.memory import keep_freed_memory
 
 float = float32
@@ -48,20 +42,14 @@ keep_freed_memory()
 
 
 def set_num_threads(count: int) -> None:
-    """Use ``count`` threads: for the compiled kernels and for NumPy's BLAS (as PyTorch's)."""
-    from threadpoolctl import threadpool_limits
-
-    from cnnlab.ops import kernels
-
-    kernels.set_num_threads(count)
-    threadpool_limits(count, user_api="blas")
+    """Compute on ``count`` threads (as ``torch.set_num_threads``): the compiled kernels and the
+    matrix products share them; NumPy's own BLAS threads are kept to one."""
+    threads.set_num_threads(count)
 
 
 def get_num_threads() -> int:
-    """The number of threads the compiled kernels use."""
-    from cnnlab.ops import kernels
-
-    return kernels.get_num_threads()
+    """The number of threads the engine computes on."""
+    return threads.get_num_threads()
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnlab.autograd.function import Function
-from cnnlab.ops import activation, conv, loss, norm, pool
+from cnnlab.ops import activation, conv, loss, norm, pool, threads
 
 
 class Linear(Function):
@@ -11,16 +11,16 @@ class Linear(Function):
 
     def forward(self, x, weight, bias):
         self.x, self.weight = x, weight
-        y = x @ weight.T
+        y = threads.matmul(x.reshape(-1, x.shape[-1]), weight.T)
         if bias is not None:
             y += bias
-        return y
+        return y.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, grad):
         need_x, need_w, need_b = self.needs_input_grad
-        grad_x = grad @ self.weight if need_x else None
         rows = grad.reshape(-1, grad.shape[-1])
-        grad_w = rows.T @ self.x.reshape(-1, self.x.shape[-1]) if need_w else None
+        grad_x = threads.matmul(rows, self.weight).reshape(self.x.shape) if need_x else None
+        grad_w = threads.matmul(rows.T, self.x.reshape(-1, self.x.shape[-1])) if need_w else None
         grad_b = rows.sum(axis=0) if need_b else None
         return grad_x, grad_w, grad_b
 

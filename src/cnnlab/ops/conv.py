@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlab.ops import threads
 from cnnlab.ops.shapes import Padding, conv_padding, memoized, output_size, pair
 
 
@@ -209,7 +210,7 @@ def conv2d_forward(
     """
     cols = im2col(x, geom)
     w_row = weight.reshape(geom.k, -1)
-    z = w_row @ cols  # (K, N * Ho * Wo)
+    z = threads.matmul(w_row, cols)  # (K, N * Ho * Wo)
     if bias is not None:
         z += bias.reshape(-1, 1)
     return z.reshape(geom.k, geom.n, geom.ho, geom.wo).transpose(1, 0, 2, 3), cols
@@ -229,10 +230,10 @@ def conv2d_backward_im2col(
     """
     grad_rows = grad_z.transpose(1, 0, 2, 3).reshape(geom.k, -1)  # (K, N * Ho * Wo)
     grad_bias = grad_rows.sum(axis=1) if needs[2] else None
-    grad_weight = (grad_rows @ cols.T).reshape(weight.shape) if needs[1] else None
+    grad_weight = threads.matmul(grad_rows, cols.T).reshape(weight.shape) if needs[1] else None
     grad_input = None
     if needs[0]:
-        grad_input = col2im(weight.reshape(geom.k, -1).T @ grad_rows, geom)
+        grad_input = col2im(threads.matmul(weight.reshape(geom.k, -1).T, grad_rows), geom)
     return grad_input, grad_weight, grad_bias
 
 

@@ -14,50 +14,10 @@ dtype, cached on disk (``cache=True``): only the first run on a machine compiles
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit, types
 
-# Work below this many elements runs on the calling thread: a hand-off costs more than it saves.
-_MIN_SPLIT = 60_000
-_threads = {"count": os.cpu_count() or 1, "pool": None}
-
-
-def set_num_threads(count: int) -> None:
-    """Run the kernels on ``count`` threads (each kernel splits its outer loop among them)."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"set_num_threads: count must be a positive int, got {count!r}")
-    if count != _threads["count"] and _threads["pool"] is not None:
-        _threads["pool"].shutdown()
-        _threads["pool"] = None
-    _threads["count"] = count
-
-
-def get_num_threads() -> int:
-    return _threads["count"]
-
-
-def run_split(kernel, n_items: int, work: int, *args) -> None:
-    """Call ``kernel(*args, start, stop)`` over ``[0, n_items)`` cut into one part per thread.
-
-    The kernels release the GIL (``nogil``) and their parts write disjoint outputs, so plain
-    threads run them in parallel; they wait on a lock, not spinning, when idle.
-    """
-    parts = min(_threads["count"], n_items, max(1, work // _MIN_SPLIT))
-    if parts == 1:
-        kernel(*args, 0, n_items)
-        return
-    if _threads["pool"] is None:
-        _threads["pool"] = ThreadPoolExecutor(_threads["count"] - 1, "cnnlab-kernel")
-    bounds = [n_items * k // parts for k in range(parts + 1)]
-    futures = [
-        _threads["pool"].submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, parts)
-    ]
-    kernel(*args, bounds[0], bounds[1])
-    for future in futures:
-        future.result()
+from cnnlab.ops.threads import run_split
 
 
 def _signatures(*parts: str) -> list:
