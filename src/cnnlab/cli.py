@@ -166,8 +166,7 @@ def add_train_parser(subparsers) -> None:
         "--threads",
         type=POSITIVE_INT,
         metavar="N",
-        help="compute threads (default: 1 on the numpy engine, whose kernel and BLAS thread "
-        "pools slow each other down; PyTorch's default on torch)",
+        help="compute threads (default: the engine's own, one per core)",
     )
     p.add_argument(
         "--limit",

@@ -89,7 +89,9 @@ def test_evaluation_report_matches_the_training_report(checkpoint, digits, monke
 def test_compute_threads_are_set_and_restored():
     cnnlab_before, torch_before = cnnlab.get_num_threads(), torch.get_num_threads()
     with compute_threads(cnnlab, None):
-        assert cnnlab.get_num_threads() == 1
+        assert cnnlab.get_num_threads() == cnnlab_before
+    with compute_threads(cnnlab, 3):
+        assert cnnlab.get_num_threads() == 3
     assert cnnlab.get_num_threads() == cnnlab_before
     with compute_threads(torch, 1):
         assert torch.get_num_threads() == 1
