@@ -220,9 +220,9 @@ def avg_pool2d(
     Input (N, C, H, W) -> output (N, C, Ho, Wo). Zero padding is counted in the divisor unless
     ``count_include_pad=False``; ``divisor_override`` replaces the divisor.
     """
-    geom = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
-    _check_divisor(divisor_override)
-    divisors = _avg_divisors(geom, count_include_pad, divisor_override)
+    geom, divisors = _avg_setup(
+        x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
     return kernels.avg_pool(x, geom.kernel, geom.stride, geom.padding, divisors)
@@ -238,13 +238,13 @@ def avg_pool2d_reference(
     divisor_override: int | None = None,
 ) -> np.ndarray:
     """:func:`avg_pool2d` in NumPy, one strided slice per window tap."""
-    geom = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
-    _check_divisor(divisor_override)
+    geom, divisors = _avg_setup(
+        x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
     xp = _pad(x, geom, 0.0)
     total = np.zeros((geom.n, geom.c, geom.ho, geom.wo), dtype=x.dtype)
     for _, _, rows, cols in geom.taps():
         total += xp[:, :, rows, cols]
-    divisors = _avg_divisors(geom, count_include_pad, divisor_override)
     return total / divisors.astype(x.dtype)
 
 
@@ -262,8 +262,9 @@ def avg_pool2d_backward(
 
     grad_out (N, C, Ho, Wo) -> grad_input (N, C, H, W).
     """
-    geom = pool_geometry(input_shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
-    divisors = _avg_divisors(geom, count_include_pad, divisor_override)
+    geom, divisors = _avg_setup(
+        input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
     return kernels.avg_pool_backward(
@@ -282,15 +283,22 @@ def avg_pool2d_backward_reference(
     divisor_override: int | None = None,
 ) -> np.ndarray:
     """:func:`avg_pool2d_backward` in NumPy, one strided slice per window tap."""
-    geom = pool_geometry(input_shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
-    share = grad_out / _avg_divisors(geom, count_include_pad, divisor_override).astype(
-        grad_out.dtype
+    geom, divisors = _avg_setup(
+        input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
+    share = grad_out / divisors.astype(grad_out.dtype)
     (top, bottom), (left, right) = geom.pad_widths()
     grad = np.zeros((geom.n, geom.c, geom.h + top + bottom, geom.w + left + right), grad_out.dtype)
     for _, _, rows, cols in geom.taps():
         grad[:, :, rows, cols] += share
     return np.ascontiguousarray(grad[:, :, top : top + geom.h, left : left + geom.w])
+
+
+def _avg_setup(shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """The checked geometry of an average pooling and the divisor of each window (Ho, Wo)."""
+    geom = pool_geometry(shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    _check_divisor(divisor_override)
+    return geom, _avg_divisors(geom, count_include_pad, divisor_override)
 
 
 def _check_divisor(divisor_override: int | None) -> None:
