@@ -177,30 +177,46 @@ def _max_pool(x, kh, kw, sh, sw, ph, pw, dh, dw, out, index, start, stop):
                 index[c, n, i, j] = where
 
 
+@njit(_signatures("in4", *_ints(4), "out4", "index_out", *_ints(2)), cache=True, nogil=True)
+def _max_pool_inside(x, kh, kw, sh, sw, out, index, start, stop):
+    """:func:`_max_pool` for windows that all lie inside the input (no padding, no dilation,
+    the usual case): no bounds to find, and twice as fast."""
+    n_images, width = x.shape[1], x.shape[3]
+    ho, wo = out.shape[2], out.shape[3]
+    for plane in range(start, stop):
+        c, n = plane // n_images, plane % n_images
+        for i in range(ho):
+            top = i * sh
+            for j in range(wo):
+                left = j * sw
+                best = x[c, n, top, left]
+                where = top * width + left
+                for u in range(kh):
+                    for v in range(kw):
+                        value = x[c, n, top + u, left + v]
+                        if value > best:
+                            best = value
+                            where = (top + u) * width + left + v
+                out[c, n, i, j] = best
+                index[c, n, i, j] = where
+
+
 def max_pool(x, kernel, stride, padding, dilation, out_hw) -> tuple[np.ndarray, np.ndarray]:
     """Maxima and their flat positions, as ``pool.max_pool2d_reference`` computes them, for
     inputs without NaN (the caller sends those to the reference, where NaN wins as in PyTorch:
     a NaN test in the inner loop would slow every input down 2.5 times)."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    shape = (x.shape[0], x.shape[1], *out_hw)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = kernel, stride, padding, dilation, out_hw
+    shape = (x.shape[0], x.shape[1], ho, wo)
     out = _channel_major_empty(shape, x.dtype)
     index = _channel_major_empty(shape, np.int64)
-    run_split(
-        _max_pool,
-        shape[0] * shape[1],
-        x.size,
-        as_channel_major(x),
-        kh,
-        kw,
-        sh,
-        sw,
-        ph,
-        pw,
-        dh,
-        dw,
-        out,
-        index,
+    planes, source = shape[0] * shape[1], as_channel_major(x)
+    inside = (ph, pw, dh, dw) == (0, 0, 1, 1) and (
+        (ho - 1) * sh + kh <= x.shape[2] and (wo - 1) * sw + kw <= x.shape[3]
     )
+    if inside:
+        run_split(_max_pool_inside, planes, x.size, source, kh, kw, sh, sw, out, index)
+    else:
+        run_split(_max_pool, planes, x.size, source, kh, kw, sh, sw, ph, pw, dh, dw, out, index)
     return _as_nchw(out), _as_nchw(index)
 
 
