@@ -47,10 +47,20 @@ def _block_seconds(run: Callable[[], None], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
+def _warm_up(run: Callable[[], None], seconds: float) -> float:
+    """Call ``run`` for about ``seconds`` (loading code, growing the heap, filling caches);
+    return the seconds per call of the last calls."""
+    start = time.perf_counter()
+    while True:
+        per_call = _block_seconds(run, 1)
+        if time.perf_counter() - start >= seconds:
+            return per_call
+
+
 def _interleaved(ours: Callable, theirs: Callable, repeats: int, block: float = 0.2):
     """Median seconds per call of each callable, timed in alternating blocks of about ``block``
     seconds after a warm-up: the two engines' idle threads never overlap a short call."""
-    calls = [max(1, round(block / _block_seconds(f, 2))) for f in (ours, theirs)]
+    calls = [max(1, round(block / _warm_up(f, 2 * block))) for f in (ours, theirs)]
     ours_times, theirs_times = [], []
     for _ in range(repeats):
         ours_times.append(_block_seconds(ours, calls[0]))
@@ -180,6 +190,8 @@ def _peak_memory_mb(engine: str, model_name: str, batch: int) -> float:
 def run(repeats: int = 9, quick: bool = False, memory: bool = True) -> list[Row]:
     """Measure every row; ``quick`` does fewer repeats and cases (for tests and a first look)."""
     ours, theirs = cnnlab, _library("torch")
+    for lib in (ours, theirs):  # the first seconds of a process run slow (code, heap, caches)
+        _warm_up(_training_step(lib, "lenet5", 64), 2.0)
     rows: list[Row] = []
     trainings = [
         ("lenet5", 64),
