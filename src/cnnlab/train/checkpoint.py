@@ -138,6 +138,11 @@ def read_archive(path: Path) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``, read eagerly so that damage shows up here."""
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(
+            f"{path}: not a readable cnnlab checkpoint: it is not an .npz (zip) archive "
+            "(truncated, or another kind of file)"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
