@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnlab.ops import threads
+from reference import relative_error
 
 
 @pytest.fixture
@@ -57,3 +58,37 @@ def test_run_split_covers_every_item_once(two_threads, monkeypatch):
 def test_thread_count_is_checked():
     with pytest.raises(ValueError, match="count must be a positive int, got 0"):
         threads.set_num_threads(0)
+
+
+def test_every_kernel_split_among_threads_computes_the_single_thread_result(monkeypatch):
+    """The suite runs on one thread; here each compiled kernel and product is cut into parts."""
+    from cnnlab.ops import conv, norm, pool
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 13, 11)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+
+    def everything():
+        geom = conv.conv_geometry(x.shape, w.shape, (2, 1), (1, 2), (1, 2))
+        z, cols = conv.conv2d_forward(x, w, b, geom)
+        grads = conv.conv2d_backward_im2col(np.ones_like(z) * z, cols, w, geom)
+        pooled, index = pool.max_pool2d(x, 3, 2, 1, ceil_mode=True)
+        back = pool.max_pool2d_backward(pooled, index, x.shape)
+        avg = pool.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+        avg_back = pool.avg_pool2d_backward(avg, x.shape, 3, 2, 1, True, False)
+        y, saved = norm.batch_norm(x, None, None, x[0, :, 0, 0], None, True, 0.1, 1e-5)
+        bn_grads = norm.batch_norm_backward(y, saved, x[0, :, 0, 0], True)
+        return [z, *grads, pooled, index, back, avg, avg_back, y, *bn_grads]
+
+    single = everything()
+    previous = threads.get_num_threads()
+    monkeypatch.setattr(threads, "MIN_SPLIT_ELEMENTS", 1)
+    monkeypatch.setattr(threads, "MIN_SPLIT_PRODUCT", 1)
+    threads.set_num_threads(3)
+    try:
+        split = everything()
+    finally:
+        threads.set_num_threads(previous)
+    for one, many in zip(single, split, strict=True):  # partial sums may round differently
+        assert relative_error(many, one) <= 1e-6
