@@ -22,22 +22,26 @@ def conv1_padding(image_size: int) -> int:
     return 2 if image_size == 28 else 0
 
 
-def lenet_layers(
-    nn,
+def lenet(
+    engine: str | ModuleType,
     name: str,
     in_channels: int,
     num_classes: int,
-    image_size: int,
+    image_size: int | None,
     *,
     activation: str,
     pool: str,
     batch_norm: bool,
-) -> OrderedDict:
-    """The layers of LeNet-5, named ``conv1, act1, pool1, [bn1,] conv2, ..., fc3``.
+):
+    """LeNet-5 on ``engine`` as an ``nn.Sequential`` of layers named ``conv1, act1, pool1,
+    [bn1,] conv2, ..., fc3``; ``image_size`` None means :func:`default_image_size`.
 
     conv 6@5x5 -> act -> pool 2 -> [BatchNorm2d(6)] -> conv 16@5x5 -> act -> pool 2 -> flatten
     (16*5*5 = 400) -> fc 120 -> act -> fc 84 -> act -> [BatchNorm1d(84)] -> fc num_classes.
     """
+    nn = engine_module(engine).nn
+    if image_size is None:
+        image_size = default_image_size(in_channels)
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"{name}: activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}"
@@ -64,7 +68,7 @@ def lenet_layers(
         ("bn2", nn.BatchNorm1d(84)) if batch_norm else None,
         ("fc3", nn.Linear(84, num_classes)),
     ]
-    return OrderedDict(layer for layer in layers if layer is not None)
+    return nn.Sequential(OrderedDict(layer for layer in layers if layer is not None))
 
 
 def lenet5(
@@ -88,19 +92,16 @@ def lenet5(
     Returns:
         An ``nn.Sequential`` of the chosen engine.
     """
-    size = default_image_size(in_channels) if image_size is None else image_size
-    nn = engine_module(engine).nn
-    layers = lenet_layers(
-        nn,
+    return lenet(
+        engine,
         "lenet5",
         in_channels,
         num_classes,
-        size,
+        image_size,
         activation="relu",
         pool="max",
         batch_norm=False,
     )
-    return nn.Sequential(layers)
 
 
 def lenet5_classic(
@@ -118,19 +119,16 @@ def lenet5_classic(
         activation: ``"tanh"`` (the default, which trains in a few epochs) or ``"sigmoid"``
             (the chapter's description of the original); the rest as :func:`lenet5`.
     """
-    size = default_image_size(in_channels) if image_size is None else image_size
-    nn = engine_module(engine).nn
-    layers = lenet_layers(
-        nn,
+    return lenet(
+        engine,
         "lenet5_classic",
         in_channels,
         num_classes,
-        size,
+        image_size,
         activation=activation,
         pool="avg",
         batch_norm=False,
     )
-    return nn.Sequential(layers)
 
 
 def lenet5_bn(
@@ -150,16 +148,13 @@ def lenet5_bn(
 
     Args: as :func:`lenet5`, but ``in_channels`` defaults to 3.
     """
-    size = default_image_size(in_channels) if image_size is None else image_size
-    nn = engine_module(engine).nn
-    layers = lenet_layers(
-        nn,
+    return lenet(
+        engine,
         "lenet5_bn",
         in_channels,
         num_classes,
-        size,
+        image_size,
         activation="relu",
         pool="max",
         batch_norm=True,
     )
-    return nn.Sequential(layers)
