@@ -1,5 +1,6 @@
 """Datasets for cnnlab: readers for MNIST, Fashion-MNIST and CIFAR-10, the embedded ``mnist5k``
-digits, downloads checked by MD5, and batch transforms on NumPy arrays.
+digits, downloads checked by MD5, batch transforms on NumPy arrays, and image files made into
+MNIST-style digits (:func:`mnist_style`).
 
 Example:
     >>> from cnnlab.data import load
@@ -22,6 +23,7 @@ from cnnlab.data.download import download
 from cnnlab.data.embedded import load_mnist5k
 from cnnlab.data.errors import DataFormatError, DatasetNotFoundError
 from cnnlab.data.idx import load_mnist, read_idx
+from cnnlab.data.images import load_image, mnist_style
 from cnnlab.data.transforms import (
     Compose,
     Normalize,
@@ -51,8 +53,10 @@ __all__ = [
     "download",
     "load",
     "load_cifar10",
+    "load_image",
     "load_mnist",
     "load_mnist5k",
+    "mnist_style",
     "read_idx",
     "select_classes",
     "shift",
