@@ -87,16 +87,16 @@ TRAIN_EPILOG = """\
 A run directory holds checkpoint.npz (written atomically after every epoch), metrics.csv
 (or metrics.jsonl), report.json and the plots curves.png, confusion.png, samples.png.
 Without --out it is runs/<model>-<data>-<date>-<time> under the current directory.
---resume continues the run in --out (or the latest run under runs/) from its last checkpoint,
-with the configuration it was started with, and ends with the same weights as a run that was
-never interrupted.
+--resume RUN continues the run RUN (or the run in --out, or the latest run under runs/) from
+its last checkpoint, with the configuration it was started with, and ends with the same weights
+as a run that was never interrupted.
 
 examples:
   cnnlab train                                     LeNet-5 on the embedded MNIST digits
   cnnlab train --augment --epochs 30
   cnnlab train --model chapter_net --data cifar2 --data-dir ~/data --epochs 20
   cnnlab train --model lenet5_bn --data cifar10 --optimizer adam --lr 0.001 --engine torch
-  cnnlab train --resume --out runs/lenet5-mnist5k-20240101-120000
+  cnnlab train --resume runs/lenet5-mnist5k-20240101-120000
 """
 
 
@@ -177,8 +177,11 @@ def add_train_parser(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", help="the run directory (default: see below)")
     p.add_argument(
         "--resume",
-        action="store_true",
-        help="continue the run in --out (default: the latest under runs/) from its checkpoint",
+        nargs="?",
+        const=True,
+        metavar="RUN",
+        help="continue a run from its checkpoint: RUN (a run directory or its checkpoint.npz), "
+        "else the run in --out, else the latest under runs/",
     )
     p.add_argument(
         "--metrics",
@@ -196,7 +199,11 @@ def run_train(args: argparse.Namespace) -> int:
     # Only the flags the user gave are in ``args``: a resumed run takes the rest from its
     # checkpoint, a new run from TrainConfig's defaults.
     given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+    if isinstance(given.get("resume"), str):
+        given["out"] = str(resumed_run_directory(given["resume"], given.get("out")))
+        given["resume"] = True
     if given.get("resume"):
+        given.setdefault("quiet", False)  # what to print is this command's, not the run's
         config = resolve_config(TrainConfig(resume=True, out=given.get("out")), given)
     else:
         config = resolve_config(TrainConfig(**given))
@@ -211,17 +218,35 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+CHECKPOINT_HELP = "a run directory written by cnnlab train, or its checkpoint.npz"
+
+
+def resumed_run_directory(run: str, out: str | None):
+    """The run directory of ``--resume RUN`` (a directory or its checkpoint file)."""
+    from pathlib import Path
+
+    from cnnlab.train import find_checkpoint
+
+    directory = find_checkpoint(run).parent
+    if out is not None and Path(out).resolve() != directory.resolve():
+        raise ValueError(f"--resume {run} and --out {out} name two different runs; give one")
+    return directory
+
+
 def add_evaluate_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "evaluate",
         help="accuracy, per-class accuracy and confusion matrix of a checkpoint",
-        description="Evaluate a checkpoint on a test split (only the test files are read).",
+        description="Evaluate a checkpoint on a test split (only the test files are read). "
+        "The data are looked for where the run found them, unless --data-dir says otherwise.",
     )
-    p.add_argument("checkpoint", help="a checkpoint.npz written by cnnlab train")
+    p.add_argument("checkpoint", help=CHECKPOINT_HELP)
     p.add_argument(
         "--data", choices=DATASETS, help="the dataset (default: the one it was trained on)"
     )
-    p.add_argument("--data-dir", metavar="DIR", help="where the dataset files are")
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="where the dataset files are (default: the run's)"
+    )
     p.add_argument("--download", action="store_true", help="download missing dataset files")
     p.add_argument(
         "--classes",
@@ -231,15 +256,30 @@ def add_evaluate_parser(subparsers) -> None:
     )
     p.add_argument("--limit", type=POSITIVE_INT, metavar="N", help="at most N test images")
     p.add_argument("--engine", choices=ENGINES, default="numpy", help="(default: numpy)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (strict JSON: a number that is not finite is null, and "
+        'its name is listed under "not_finite")',
+    )
     p.set_defaults(func=run_evaluate)
+
+
+def load_for_command(args: argparse.Namespace):
+    """The checkpoint's model, after saying on stderr which checkpoint file it is."""
+    from cnnlab.train import load_model
+
+    loaded = load_model(args.checkpoint, args.engine)
+    print(f"checkpoint {loaded.describe()}", file=sys.stderr)
+    return loaded
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from cnnlab.train import evaluate_checkpoint, format_report
+    from cnnlab.train.jsoncodec import strict_dumps
 
     report = evaluate_checkpoint(
-        args.checkpoint,
+        load_for_command(args),
         data=args.data,
         data_dir=args.data_dir,
         download=args.download,
@@ -248,12 +288,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         engine=args.engine,
     )
     if args.json:
-        print(json.dumps(report))
+        print(strict_dumps(report))
     else:
-        print(
-            f"{report['model']} from {args.checkpoint} (epoch {report['epoch']}) on "
-            f"{report['data']}: loss {report['loss']:.4f}"
-        )
+        print(f"{report['model']} on {report['data']}: loss {report['loss']:.4f}")
         print(format_report(report))
     return 0
 
@@ -262,16 +299,20 @@ def add_predict_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "predict",
         help="classify image files with a checkpoint",
-        description="Classify PNG/JPEG files: each is converted to the model's channels "
-        "(grey or RGB) and size, and normalized as in training.",
+        description="Classify image files (PNG, JPEG, ...). Digit models see each digit placed "
+        "as MNIST's were: light on dark (a dark digit on a light page is inverted, which is "
+        "said), its bounding box scaled to 20x20 and centred by centre of mass in 28x28. Other "
+        "models see the image in their channels and size. A file that cannot be read gets its "
+        "error and the others their answers; the exit status is then 1.",
     )
-    p.add_argument("checkpoint", help="a checkpoint.npz written by cnnlab train")
+    p.add_argument("checkpoint", help=CHECKPOINT_HELP)
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     p.add_argument(
         "--invert",
-        action="store_true",
-        help="invert the pixels first (dark digits "
-        "on a light background, as drawn, to MNIST's light on dark)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="invert the pixels (or, with --no-invert, not); default: grey models invert "
+        "an image whose border is light, colour models never",
     )
     p.add_argument(
         "--top", type=POSITIVE_INT, default=3, help="classes listed per image (default: 3)"
@@ -283,18 +324,29 @@ def add_predict_parser(subparsers) -> None:
 
 def run_predict(args: argparse.Namespace) -> int:
     from cnnlab.train import predict_images
+    from cnnlab.train.jsoncodec import strict
 
-    results = predict_images(args.checkpoint, args.images, engine=args.engine, invert=args.invert)
+    results = predict_images(load_for_command(args), args.images, invert=args.invert)
+    failed = [result for result in results if "error" in result]
     if args.json:
-        print(json.dumps(results))
-        return 0
+        print(json.dumps([strict(result) for result in results], allow_nan=False))
     for result in results:
-        ranked = sorted(result["probabilities"].items(), key=lambda item: -item[1])[: args.top]
-        others = ", ".join(f"{name} {100 * p:.1f}%" for name, p in ranked)
-        print(
-            f"{result['file']}: {result['class']} ({100 * result['probability']:.1f}%)  [{others}]"
-        )
-    return 0
+        if "error" in result:
+            print(f"cnnlab: error: {result['error']}", file=sys.stderr)
+        elif not args.json:
+            print(format_prediction(result, args.top))
+    return 1 if failed else 0
+
+
+def format_prediction(result: dict, top: int) -> str:
+    """``digit.png: 7 (98.1%)  [7 98.1%, 1 1.2%, 9 0.3%]  inverted (dark on light)``."""
+    ranked = sorted(result["probabilities"].items(), key=lambda item: -item[1])[:top]
+    others = ", ".join(f"{name} {100 * p:.1f}%" for name, p in ranked)
+    inverted = "  inverted (dark on light)" if result["inverted"] else ""
+    return (
+        f"{result['file']}: {result['class']} ({100 * result['probability']:.1f}%)  "
+        f"[{others}]{inverted}"
+    )
 
 
 def add_summary_parser(subparsers) -> None:
@@ -342,8 +394,9 @@ def add_shape_parser(subparsers) -> None:
         "shape",
         help="output shapes (eq. 8.1) and parameters (Table 8.1) of layers you describe",
         description="Follow an input through layers: conv f= s= p= n=, pool (max) or avgpool "
-        "f= s= p=, fc n=, bn, flatten, relu/tanh/sigmoid. s defaults to 1 for conv and to f for "
-        "pooling; p to 0. k= is the same as f=.",
+        "f= s= p=, fc n=, bn, flatten, relu/tanh/sigmoid. f defaults to 2 for pooling; s to 1 "
+        "for conv and to f for pooling; p to 0 (at most f/2 for pooling, as in PyTorch). k= is "
+        "the same as f=. A layer may be one quoted argument: 'conv f=6 s=2 p=1 n=10'.",
         epilog="example (exercise 3a): cnnlab shape 3x64x64 conv f=6 s=2 p=1 n=10",
     )
     p.add_argument("input", type=SHAPE, metavar="CxHxW", help="input shape, e.g. 3x64x64")

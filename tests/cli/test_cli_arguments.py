@@ -45,8 +45,10 @@ def test_summary_rows(cnnlab_main):
         (["3x64x64", "conv", "f=6", "s=2", "p=1", "n=10"], "[10, 31, 31]", "1,090"),
         (["8x17x17", "conv", "f=5", "s=1", "p=0", "n=10"], "[10, 13, 13]", "2,010"),
         (["3x24x24", "pool", "f=2", "s=2"], "[3, 12, 12]", "0"),
+        (["3x64x64", "conv f=6 s=2 p=1 n=10"], "[10, 31, 31]", "1,090"),
+        (["3x24x24", "pool"], "[3, 12, 12]", "0"),
     ],
-    ids=["exercise-3a", "exercise-3b", "exercise-3c"],
+    ids=["exercise-3a", "exercise-3b", "exercise-3c", "one-argument", "pool-default"],
 )
 def test_shape_answers_exercise_3(cnnlab_main, args, output, params):
     lines = cnnlab_main("shape", *args).stdout.splitlines()
@@ -77,7 +79,11 @@ def test_help(cnnlab_main, command):
             "cnnlab: error: mnist: dataset files not found.",
         ),
         (["train", "--resume"], 1, "cnnlab: error: nothing to resume"),
-        (["evaluate", "missing.npz"], 1, "cnnlab: error: missing.npz: no such checkpoint file"),
+        (
+            ["evaluate", "missing.npz"],
+            1,
+            "cnnlab: error: missing.npz: no such checkpoint file or run directory",
+        ),
         (
             ["summary", "lenet5", "--input", "3x"],
             2,
@@ -88,6 +94,17 @@ def test_help(cnnlab_main, command):
             1,
             "cnnlab: error: conv f=9 n=2 on [3, 8, 8]: kernel size 9",
         ),
+        (
+            ["shape", "1x8x8", "pool", "f=2", "p=2"],
+            1,
+            "cnnlab: error: pool f=2 p=2: padding p=2 is more than half the window f=2",
+        ),
+        (
+            ["shape", "1x8x8", "conv", "f=3", "n=2", "f=5"],
+            1,
+            "cnnlab: error: conv f=3 n=2: f= given twice",
+        ),
+        (["evaluate", "."], 1, "cnnlab: error: .: a directory without a checkpoint.npz"),
         (["fly"], 2, "cnnlab: error: argument COMMAND: invalid choice: 'fly'"),
     ],
 )

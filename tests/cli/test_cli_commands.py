@@ -10,7 +10,7 @@ from PIL import Image
 
 from cnnlab.data import load
 from cnnlab.train import load_model
-from cnnlab.train.inference import read_image
+from cnnlab.train.predict import read_image
 
 
 @pytest.fixture(scope="module")
@@ -73,26 +73,39 @@ def test_predict_images_of_any_size_and_colour(cnnlab, trained, tmp_path, cli_en
     rgb = Image.fromarray(digits[1, 0]).convert("RGB").resize((112, 84), Image.NEAREST)
     rgb.save(big, quality=95)
     Image.fromarray(255 - digits[2, 0]).save(drawn)  # dark on light, as drawn by hand
-    results = json.loads(cnnlab("predict", trained, grey, big, "--json").stdout)
+    result = cnnlab("predict", trained.parent, grey, big, "--json")
+    assert result.stderr.startswith(f"checkpoint {trained}: lenet5 trained on mnist5k, epoch 2")
+    results = json.loads(result.stdout)
     loaded = load_model(trained)
-    as_read = np.stack([digits[0], read_image(big, (1, 28, 28))])
-    assert [r["index"] for r in results] == loaded.logits(as_read).argmax(axis=1).tolist()
+    inputs = np.stack([read_image(grey, loaded)[0], read_image(big, loaded)[0]])
+    assert [r["index"] for r in results] == loaded.scores(inputs).argmax(axis=1).tolist()
     for result in results:
         assert result["class"] == loaded.classes[result["index"]]
         assert sum(result["probabilities"].values()) == pytest.approx(1, abs=1e-6)
-    text = cnnlab("predict", trained, drawn, "--invert", "--top", "2").stdout
-    expected = loaded.classes[int(loaded.logits(digits[2:3]).argmax())]
+        assert result["inverted"] is False
+    text = cnnlab("predict", trained, drawn, "--top", "2").stdout
+    placed, inverted = read_image(drawn, loaded)
+    assert inverted and np.array_equal(placed, read_image(drawn, loaded, invert=True)[0])
+    expected = loaded.classes[int(loaded.scores(placed[np.newaxis]).argmax())]
     assert text.startswith(f"{drawn}: {expected} (")
     assert text.count("%") == 3  # the best class, then the top 2
+    assert text.rstrip().endswith("inverted (dark on light)")
 
 
-def test_predict_refuses_an_unreadable_image(cnnlab, trained, tmp_path):
+def test_predict_answers_every_readable_file_and_then_fails(cnnlab_main, trained, tmp_path):
     (tmp_path / "broken.png").write_bytes(b"not a png")
-    result = cnnlab("predict", trained, tmp_path / "broken.png", expect=1)
-    assert result.stderr.startswith(
-        f"cnnlab: error: {tmp_path / 'broken.png'}: cannot read the image"
-    )
-    assert "Traceback" not in result.stderr
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "blank.png")
+    files = [tmp_path / "broken.png", tmp_path / "blank.png", tmp_path / "gone.png"]
+    result = cnnlab_main("predict", trained, *files, expect=1)
+    errors = result.stderr.splitlines()[1:]
+    assert errors == [
+        f"cnnlab: error: {files[0]}: not an image file Pillow can read",
+        f"cnnlab: error: {files[2]}: no such image file",
+    ]
+    assert result.stdout.startswith(f"{files[1]}: ") and result.stdout.count("\n") == 1
+    as_json = json.loads(cnnlab_main("predict", trained, *files, "--json", expect=1).stdout)
+    assert sorted(as_json[0]) == ["error", "file"]
+    assert as_json[1]["class"] == result.stdout.split(": ")[1].split(" ")[0]
 
 
 def test_a_bad_flag_in_a_real_process_is_one_line_and_status_2(cnnlab):

@@ -60,7 +60,8 @@ ALLOWED = {
     "flatten": "",
     "act": "",
 }
-REQUIRED = {"conv": "fn", "maxpool": "f", "avgpool": "f", "fc": "n"}
+REQUIRED = {"conv": "fn", "fc": "n"}
+POOL_WINDOW = 2  # pool and avgpool without f=: the usual 2 x 2 window (stride 2)
 
 
 @dataclass(frozen=True)
@@ -99,31 +100,46 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 def parse_layers(tokens: Sequence[str]) -> list[Layer]:
-    """Parse ``conv f=6 s=2 p=1 n=10 pool f=2 ...``: a layer word, then its ``key=value``s."""
+    """Parse ``conv f=6 s=2 p=1 n=10 pool f=2 ...``: a layer word, then its ``key=value``s.
+
+    Tokens may also come several to an argument (``"conv f=6 s=2"`` quoted as one), separated
+    by spaces or commas. A key given twice for one layer (also under two of its names, such as
+    ``f=`` and ``k=``) is an error.
+    """
     layers: list[Layer] = []
-    for token in tokens:
+    for token in (t for text in tokens for t in re.split(r"[\s,]+", text) if t):
         word = token.lower()
         if "=" not in word:
             if word not in KINDS:
                 raise ValueError(f"unknown layer {token!r}; expected one of {', '.join(KINDS)}")
             layers.append(Layer(word, KINDS[word], {}))
             continue
-        key, _, value = word.partition("=")
         if not layers:
             raise ValueError(f"{token!r} comes before any layer; write e.g. 'conv f=3 n=16'")
-        layer = layers[-1]
-        name = KEYS.get(key)
-        if name is None or name not in ALLOWED[layer.kind]:
-            allowed = ", ".join(k for k, v in KEYS.items() if v in ALLOWED[layer.kind]) or "none"
-            raise ValueError(f"{layer.word}: unknown argument {key!r} (allowed: {allowed})")
-        if not value.isdigit():
-            raise ValueError(f"{layer.word}: {key} must be a non-negative integer, got {value!r}")
-        layer.args[name] = int(value)
+        add_argument(layers[-1], word)
     for layer in layers:
         missing = [k for k in REQUIRED.get(layer.kind, "") if k not in layer.args]
         if missing:
             raise ValueError(f"{layer}: missing {', '.join(f'{k}=' for k in missing)}")
+        if layer.kind in ("maxpool", "avgpool"):
+            layer.args.setdefault("f", POOL_WINDOW)
     return layers
+
+
+def add_argument(layer: Layer, word: str) -> None:
+    """Add ``key=value`` to ``layer``, checking the key, the value and that it is new."""
+    key, _, value = word.partition("=")
+    name = KEYS.get(key)
+    if name is None or name not in ALLOWED[layer.kind]:
+        allowed = ", ".join(k for k, v in KEYS.items() if v in ALLOWED[layer.kind]) or "none"
+        raise ValueError(f"{layer.word}: unknown argument {key!r} (allowed: {allowed})")
+    if not value.isdigit():
+        raise ValueError(f"{layer.word}: {key} must be a non-negative integer, got {value!r}")
+    if name in layer.args:
+        raise ValueError(
+            f"{layer}: {key}= given twice (already {name}={layer.args[name]}); give it once"
+        )
+    layer.args[name] = int(value)
 
 
 def propagate(shape: tuple[int, ...], layers: Sequence[Layer]) -> list[ShapeRow]:
@@ -156,6 +172,11 @@ def apply(layer: Layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, s
     f, s, p = a["f"], a.get("s", 1 if layer.kind == "conv" else a["f"]), a.get("p", 0)
     if f < 1 or s < 1:
         raise ValueError(f"{layer}: f and s must be >= 1")
+    if layer.kind != "conv" and p > f // 2:
+        raise ValueError(
+            f"{layer}: padding p={p} is more than half the window f={f}; PyTorch's pooling "
+            f"refuses it (p must be at most {f // 2})"
+        )
     try:
         oh, ow = output_size(h, f, s, p), output_size(w, f, s, p)
     except ValueError as error:

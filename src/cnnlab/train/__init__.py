@@ -9,14 +9,16 @@ Example:
     0.87
 """
 
-from cnnlab.train.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from cnnlab.train.config import TrainConfig, resumed_config
-from cnnlab.train.inference import (
-    LoadedModel,
-    evaluate_checkpoint,
-    load_model,
-    predict_images,
+from cnnlab.train.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    find_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
 )
+from cnnlab.train.config import TrainConfig, resumed_config
+from cnnlab.train.inference import LoadedModel, evaluate_checkpoint, load_model
+from cnnlab.train.predict import predict_images
 from cnnlab.train.report import class_report, confusion_matrix, format_report
 from cnnlab.train.trainer import TrainResult, resolve_config, train
 
@@ -29,6 +31,7 @@ __all__ = [
     "class_report",
     "confusion_matrix",
     "evaluate_checkpoint",
+    "find_checkpoint",
     "format_report",
     "load_checkpoint",
     "load_model",

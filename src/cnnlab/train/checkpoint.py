@@ -175,14 +175,34 @@ def read_meta(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return meta
 
 
+def find_checkpoint(path: str | Path) -> Path:
+    """The checkpoint file ``path`` names: the file itself, or ``checkpoint.npz`` in a run
+    directory (``cnnlab evaluate runs/idx`` as well as ``runs/idx/checkpoint.npz``).
+
+    Raises:
+        CheckpointError: ``path`` is a directory without a checkpoint, or does not exist.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        if not (path / CHECKPOINT_NAME).is_file():
+            raise CheckpointError(
+                f"{path}: a directory without a {CHECKPOINT_NAME}; give a run directory written "
+                "by cnnlab train, or a checkpoint file"
+            )
+        return path / CHECKPOINT_NAME
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such checkpoint file or run directory")
+    return path
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint written by :func:`save_checkpoint`.
+    """Read a checkpoint written by :func:`save_checkpoint`, from its file or its run directory.
 
     Raises:
         CheckpointError: the file is missing, truncated, corrupted or not a cnnlab checkpoint;
             the message names the file.
     """
-    path = Path(path)
+    path = find_checkpoint(path)
     arrays = read_archive(path)
     meta = read_meta(path, arrays)
     try:

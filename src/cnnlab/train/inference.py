@@ -1,4 +1,4 @@
-"""Using a trained checkpoint: evaluate it on a test split, or classify image files."""
+"""Using a trained checkpoint: rebuild its model, and evaluate it on a test split."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import numpy as np
 
 from cnnlab.data import Normalize, to_float
 from cnnlab.models import build, engine_module
-from cnnlab.train.checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_model_state
+from cnnlab.train.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    find_checkpoint,
+    load_checkpoint,
+    load_model_state,
+)
 from cnnlab.train.report import class_report
 from cnnlab.train.splits import check_compatible, load_split
 from cnnlab.train.threads import compute_threads
@@ -33,17 +39,32 @@ class LoadedModel:
 
     def logits(self, images: np.ndarray) -> np.ndarray:
         """Class scores ``(N, classes)`` for ``uint8`` images ``(N, C, H, W)``."""
+        return self.scores(to_float(images))
+
+    def scores(self, pixels: np.ndarray) -> np.ndarray:
+        """Class scores ``(N, classes)`` for float images ``(N, C, H, W)`` in [0, 1]."""
         lib, scores = self.lib, []
         with lib.no_grad(), compute_threads(lib, None):
-            for start in range(0, len(images), BATCH):
-                batch = self.normalize(to_float(images[start : start + BATCH]))
+            for start in range(0, len(pixels), BATCH):
+                batch = self.normalize(np.asarray(pixels[start : start + BATCH], np.float32))
                 scores.append(np.asarray(self.model(lib.from_numpy(batch)).numpy(), np.float64))
         return np.concatenate(scores) if scores else np.zeros((0, len(self.classes)))
 
+    def describe(self) -> str:
+        """``runs/x/checkpoint.npz: lenet5 trained on mnist, epoch 3``."""
+        info, epoch = self.checkpoint.info, self.checkpoint.epoch
+        return f"{self.path}: {info['model']} trained on {info['data']}, epoch {epoch}"
 
-def load_model(path: str | Path, engine: str = "numpy") -> LoadedModel:
-    """Rebuild the checkpoint's model on ``engine`` (either engine, whichever trained it)."""
-    path = Path(path)
+
+def load_model(path: str | Path | LoadedModel, engine: str = "numpy") -> LoadedModel:
+    """Rebuild the checkpoint's model on ``engine`` (either engine, whichever trained it).
+
+    ``path`` is a checkpoint file or a run directory holding ``checkpoint.npz``; a model
+    already loaded is returned as it is.
+    """
+    if isinstance(path, LoadedModel):
+        return path
+    path = find_checkpoint(path)
     checkpoint = load_checkpoint(path)
     info = checkpoint.info
     lib = engine_module(engine)
@@ -82,7 +103,7 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 
 
 def evaluate_checkpoint(
-    path: str | Path,
+    path: str | Path | LoadedModel,
     *,
     data: str | None = None,
     data_dir: str | None = None,
@@ -93,8 +114,10 @@ def evaluate_checkpoint(
 ) -> dict[str, Any]:
     """Accuracy, per-class accuracy and confusion matrix of a checkpoint on a test split.
 
-    ``data`` defaults to the dataset the model was trained on (and then ``classes`` to its
-    class selection). Only the test split's files are read.
+    ``path`` is a checkpoint file, a run directory or a :class:`LoadedModel`. ``data``
+    defaults to the dataset the model was trained on (and then ``classes`` to its class
+    selection); ``data_dir`` to the run's own (stored as an absolute path), else the default
+    data directory. Only the test split's files are read.
     """
     loaded = load_model(path, engine)
     saved = loaded.checkpoint.config
@@ -102,67 +125,21 @@ def evaluate_checkpoint(
     if classes is None and name == saved["data"]:
         classes = saved.get("classes")
     split = load_split(
-        name, train=False, data_dir=data_dir, download=download, classes=classes, limit=limit
+        name,
+        train=False,
+        data_dir=data_dir or saved.get("data_dir"),
+        download=download,
+        classes=classes,
+        limit=limit,
     )
-    check_compatible(split, loaded.input_shape, loaded.classes, f"the model in {path}")
+    check_compatible(split, loaded.input_shape, loaded.classes, f"the model in {loaded.path}")
     scores = loaded.logits(split.images)
     report = class_report(split.labels, scores.argmax(axis=1), split.classes)
     return {
-        "checkpoint": str(path),
+        "checkpoint": str(loaded.path),
         "model": loaded.checkpoint.info["model"],
         "data": name,
         "epoch": loaded.checkpoint.epoch,
         "loss": cross_entropy(scores, split.labels),
         **report,
     }
-
-
-def read_image(path: str | Path, shape: tuple[int, int, int], invert: bool = False) -> np.ndarray:
-    """An image file as ``uint8`` ``(C, H, W)``: made grey (C=1) or RGB (C=3), transparency
-    put on white, resized to H x W (bilinear), optionally inverted (``255 - x``)."""
-    from PIL import Image, UnidentifiedImageError
-
-    channels, height, width = shape
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                image = image.convert("RGBA")
-                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
-            image = image.convert("L" if channels == 1 else "RGB")
-    except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise ValueError(f"{path}: cannot read the image: {error}") from error
-    if image.size != (width, height):
-        image = image.resize((width, height), Image.Resampling.BILINEAR)
-    pixels = np.asarray(image, dtype=np.uint8)
-    pixels = pixels[np.newaxis] if channels == 1 else np.transpose(pixels, (2, 0, 1))
-    return 255 - pixels if invert else pixels
-
-
-def predict_images(
-    path: str | Path, files: Sequence[str | Path], *, engine: str = "numpy", invert: bool = False
-) -> list[dict[str, Any]]:
-    """Classify image files with a checkpoint's model.
-
-    Returns one dict per file: ``file``, ``class`` (the name), ``index``, ``probability`` and
-    ``probabilities`` (by class name, softmax of the scores).
-    """
-    loaded = load_model(path, engine)
-    images = np.stack([read_image(f, loaded.input_shape, invert) for f in files])
-    probabilities = softmax(loaded.logits(images))
-    results = []
-    for file, p in zip(files, probabilities, strict=True):
-        best = int(p.argmax())
-        results.append(
-            {
-                "file": str(file),
-                "class": loaded.classes[best],
-                "index": best,
-                "probability": float(p[best]),
-                "probabilities": {
-                    name: float(v) for name, v in zip(loaded.classes, p, strict=True)
-                },
-            }
-        )
-    return results

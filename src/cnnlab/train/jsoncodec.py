@@ -1,4 +1,5 @@
-"""JSON for the small Python structures in optimizer and scheduler states.
+"""JSON for the small Python structures in optimizer and scheduler states, and strict JSON
+(no ``NaN``) for the reports a user reads.
 
 Plain JSON loses tuples (``betas``), ``Counter`` (``MultiStepLR.milestones``) and dicts with
 int keys; these are written as one-key tagged objects and restored exactly, so a resumed run
@@ -62,3 +63,33 @@ def dumps(value: Any) -> str:
 
 def loads(text: str) -> Any:
     return from_jsonable(json.loads(text))
+
+
+NOT_FINITE = "not_finite"
+
+
+def strict(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` fit for strict JSON: every float that is NaN or infinite becomes ``null`` and
+    its place is listed under ``"not_finite"`` (``"loss"``, ``"per_class.cat.accuracy"``), so
+    a reader knows a ``null`` there means a diverged number, not a missing one."""
+    places: list[str] = []
+
+    def clean(item: Any, place: str) -> Any:
+        if isinstance(item, float | np.floating) and not np.isfinite(item):
+            places.append(place)
+            return None
+        if isinstance(item, dict):
+            return {k: clean(v, f"{place}.{k}" if place else str(k)) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [clean(v, f"{place}[{i}]") for i, v in enumerate(item)]
+        return item
+
+    cleaned = clean(value, "")
+    if places:
+        cleaned[NOT_FINITE] = places
+    return cleaned
+
+
+def strict_dumps(value: dict[str, Any], **options: Any) -> str:
+    """``json.dumps`` of :func:`strict` ``(value)``; never writes ``NaN`` or ``Infinity``."""
+    return json.dumps(strict(value), allow_nan=False, **options)

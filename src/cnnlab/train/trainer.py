@@ -3,7 +3,6 @@ the final report and the plots — in a run directory."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ from cnnlab.train.checkpoint import (
 )
 from cnnlab.train.config import TrainConfig, resumed_config
 from cnnlab.train.files import atomic_write_text
+from cnnlab.train.jsoncodec import strict_dumps
 from cnnlab.train.loop import Run, build_run, capture, evaluate, restore, run_epochs
-from cnnlab.train.metrics import format_epoch, write_metrics
+from cnnlab.train.metrics import epoch_legend, format_epoch, write_metrics
 from cnnlab.train.report import class_report, format_report
 from cnnlab.train.splits import check_compatible, load_split
 from cnnlab.train.threads import compute_threads
@@ -64,7 +64,11 @@ def latest_run_directory() -> Path:
 
 def resolve_config(config: TrainConfig, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """The config to run: for a resumed run, the checkpoint's config with ``overrides`` (see
-    :func:`resumed_config`) and the run directory filled in; else ``config`` with its ``out``."""
+    :func:`resumed_config`) and the run directory filled in; else ``config`` with its ``out``.
+
+    A ``data_dir`` is stored as an absolute path, so that the checkpoint finds its data from
+    any folder (``cnnlab evaluate``, ``--resume``).
+    """
     if not config.resume:
         out = Path(config.out) if config.out else new_run_directory(config)
         if (out / CHECKPOINT_NAME).exists():
@@ -72,10 +76,18 @@ def resolve_config(config: TrainConfig, overrides: dict[str, Any] | None = None)
                 f"{out} already holds a run ({out / CHECKPOINT_NAME}); continue it with --resume "
                 f"or choose another --out"
             )
-        return TrainConfig.from_dict({**config.to_dict(), "out": str(out)})
+        values = {**config.to_dict(), "out": str(out)}
+        return TrainConfig.from_dict(absolute_data_dir(values))
     out = Path(config.out) if config.out else latest_run_directory()
     saved = load_checkpoint(out / CHECKPOINT_NAME).config
-    return resumed_config(saved, {**(overrides or {}), "out": str(out)})
+    return resumed_config(saved, absolute_data_dir({**(overrides or {}), "out": str(out)}))
+
+
+def absolute_data_dir(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with its ``data_dir`` (if any) made absolute, ``~`` expanded."""
+    if values.get("data_dir"):
+        return {**values, "data_dir": str(Path(values["data_dir"]).expanduser().resolve())}
+    return values
 
 
 def load_data(config: TrainConfig) -> tuple[ImageData, ImageData]:
@@ -129,8 +141,9 @@ def train(
             )
         restore(run, checkpoint)
         history = list(checkpoint.history)
-        say(f"resuming {out} after epoch {checkpoint.epoch}")
+        say(f"resuming from {out / CHECKPOINT_NAME} after epoch {checkpoint.epoch}")
     say(describe(run, train_split, test_split, out))
+    say(epoch_legend(config.augment))
     out.mkdir(parents=True, exist_ok=True)
     writer = CheckpointWriter(out / CHECKPOINT_NAME)
 
@@ -147,7 +160,8 @@ def train(
         finally:
             writer.close()  # even when interrupted: the last finished epoch reaches the disk
         report, test_predictions = final_report(run, train_split, test_split, history)
-    atomic_write_text(out / REPORT_NAME, json.dumps(report, indent=2) + "\n", durable=False)
+    atomic_write_text(out / REPORT_NAME, strict_dumps(report, indent=2) + "\n", durable=False)
+    say("the final model, in eval mode, on every image without augmentation:")
     say(format_report(report, report["train"]))
     if config.plots:
         write_plots(out, history, report, test_split, test_predictions)
@@ -159,11 +173,13 @@ def describe(run: Run, train: ImageData, test: ImageData, out: Path) -> str:
     """The opening line of a run."""
     c = run.config
     schedule = "" if c.schedule == "none" else f", {c.schedule} schedule"
+    rate = {"none": "", "onecycle": "peak "}.get(c.schedule, "initial ")
     augment = ", augmented" if c.augment else ""
     return (
         f"{c.model} on {c.data} ({len(train):,} train / {len(test):,} test images, "
-        f"{len(train.classes)} classes{augment}), {c.engine} engine: {c.optimizer} lr {c.lr:g}"
-        f"{schedule}, {c.epochs} epochs of batch {c.batch_size}, seed {c.seed}; run directory {out}"
+        f"{len(train.classes)} classes{augment}), {c.engine} engine: {c.optimizer} {rate}lr "
+        f"{c.lr:g}{schedule}, {c.epochs} epochs of batch {c.batch_size}, seed {c.seed}; "
+        f"run directory {out}"
     )
 
 
