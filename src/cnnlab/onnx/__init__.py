@@ -1,0 +1,27 @@
+"""ONNX for cnnlab: export a model by tracing the engine's graph, and load ONNX CNNs into it.
+
+``export(model, args, f, ...)`` has ``torch.onnx.export``'s signature; ``load(path)`` returns a
+cnnlab ``nn.Module``. Needs the ``onnx`` package (``pip install "cnnlab[onnx]"``, which also
+brings ``onnxruntime`` to run the files).
+"""
+
+try:
+    import onnx as _onnx  # noqa: F401
+except ImportError as error:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "cnnlab.onnx needs the onnx package: pip install \"cnnlab[onnx]\""
+    ) from error
+
+from cnnlab.onnx.errors import OnnxExportError, OnnxImportError
+from cnnlab.onnx.export import DEFAULT_OPSET, describe, export
+from cnnlab.onnx.graph import EMITTERS, emits
+
+__all__ = [
+    "DEFAULT_OPSET",
+    "EMITTERS",
+    "OnnxExportError",
+    "OnnxImportError",
+    "describe",
+    "emits",
+    "export",
+]
