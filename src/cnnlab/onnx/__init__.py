@@ -15,13 +15,20 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
 from cnnlab.onnx.errors import OnnxExportError, OnnxImportError
 from cnnlab.onnx.export import DEFAULT_OPSET, describe, export
 from cnnlab.onnx.graph import EMITTERS, emits
+from cnnlab.onnx.import_node import IMPORTERS, importer
+from cnnlab.onnx.load import OnnxModule, load, read_model
 
 __all__ = [
     "DEFAULT_OPSET",
     "EMITTERS",
+    "IMPORTERS",
     "OnnxExportError",
     "OnnxImportError",
+    "OnnxModule",
     "describe",
     "emits",
     "export",
+    "importer",
+    "load",
+    "read_model",
 ]
