@@ -21,7 +21,7 @@ import cnnlab
 from cnnlab.onnx import emit_math, emit_nn  # noqa: F401  (they fill the op table)
 from cnnlab.onnx.errors import OnnxExportError
 from cnnlab.onnx.graph import EMITTERS, Emit, GraphBuilder, onnx_dtype
-from cnnlab.onnx.trace import Step, Trace, as_inputs, trace
+from cnnlab.onnx.trace import Input, Step, Trace, as_inputs, trace
 from cnnlab.train.files import atomic_write
 
 DEFAULT_OPSET = 18
@@ -104,11 +104,8 @@ def build_model(
     graph.name_arrays(
         (name, t._data) for name, t in (*model.named_parameters(), *model.named_buffers())
     )
-    values: dict[int, str] = {}
-    for name, t in zip(in_names, first.inputs, strict=True):
-        graph.taken.add(name)
-        values[id(t)] = name
-    resolve = _resolver(graph, values, first.inputs)
+    graph.taken.update(in_names)
+    resolve = _resolver(graph, in_names)
     made: list[str] = []
     for step, twin in zip(first.steps, second.steps, strict=True):
         names = [resolve(source, twin.inputs[i], step, made) for i, source in enumerate(step.sources)]
@@ -116,6 +113,8 @@ def build_model(
     outputs = [resolve(s, t, None, made) for s, t in zip(first.outputs, _twin_outputs(second), strict=True)]
     _name_outputs(graph, outputs, out_names, in_names)
     dims = _dim_names(first, second, in_names, out_names, axes)
+    order = {name: i for i, (name, _) in enumerate(graph.names.values())}
+    graph.initializers.sort(key=lambda t: order[t.name])
     g = helper.make_graph(
         graph.nodes,
         type(model).__name__,
@@ -157,14 +156,14 @@ def _check_same_graph(first: Trace, second: Trace) -> None:
         )
 
 
-def _resolver(graph: GraphBuilder, values: dict[int, str], inputs: list):
+def _resolver(graph: GraphBuilder, in_names: list[str]):
     def resolve(source, twin_tensor, step: Step | None, made: list[str]) -> str | None:
         if source is None:
             return None
         if isinstance(source, int):
             return made[source]
-        if id(source) in values:
-            return values[id(source)]
+        if isinstance(source, Input):
+            return in_names[source.index]
         if id(source._data) not in graph.names and not _same_values(source, twin_tensor):
             where = f" by {step.op.__name__} in {step.where}" if step else " as an output"
             raise OnnxExportError(
@@ -183,7 +182,7 @@ def _same_values(a, b) -> bool:
 
 
 def _twin_outputs(second: Trace) -> list:
-    return [s if not isinstance(s, int) else None for s in second.outputs]
+    return [s if isinstance(s, cnnlab.Tensor) else None for s in second.outputs]
 
 
 def _name_outputs(graph: GraphBuilder, outputs: list[str], out_names: list[str], in_names):
@@ -199,6 +198,8 @@ def _name_outputs(graph: GraphBuilder, outputs: list[str], out_names: list[str],
 
 def _array(first: Trace, i: int) -> np.ndarray:
     source = first.outputs[i]
+    if isinstance(source, Input):
+        return first.inputs[source.index]._data
     return (first.steps[source].output if isinstance(source, int) else source)._data
 
 

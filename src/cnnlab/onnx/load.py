@@ -47,7 +47,9 @@ def read_model(source: str | os.PathLike | bytes | onnx.ModelProto) -> tuple[onn
         ) from None
     if proto.ir_version == 0 or not proto.HasField("graph") or not proto.graph.output:
         raise OnnxImportError(f"{label}: not an ONNX model (no graph with outputs in the file)")
-    if not isinstance(source, bytes) and external_data_helper.uses_external_data(proto):
+    if not isinstance(source, bytes) and any(
+        t.data_location == onnx.TensorProto.EXTERNAL for t in proto.graph.initializer
+    ):
         external_data_helper.load_external_data_for_model(proto, str(Path(source).parent))
     return _checked(proto, label), label
 

@@ -22,18 +22,27 @@ import numpy as np
 
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.grad_mode import enable_grad
+from cnnlab.autograd.math_ops import Clone
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.onnx.errors import OnnxExportError
 
 _TRACING = threading.Lock()
 
 
+@dataclass(frozen=True)
+class Input:
+    """The source of a value that is the model's input number ``index``."""
+
+    index: int
+
+
 @dataclass
 class Step:
     """One op of the forward pass.
 
-    ``sources[i]`` says where input ``i`` came from: the index of the step that made it, a leaf
-    ``Tensor``, or None for an absent optional input (a conv without bias).
+    ``sources[i]`` says where input ``i`` came from: the index of the step that made it, an
+    :class:`Input`, a leaf ``Tensor``, or None for an absent optional input (a conv without
+    bias).
     """
 
     op: type
@@ -61,10 +70,16 @@ class Trace:
 
 
 def trace(model, inputs: list[Tensor]) -> Trace:
-    """Run ``model(*inputs)`` and record its graph (one trace at a time, in this thread)."""
+    """Run ``model(*inputs)`` and record its graph (one trace at a time, in this thread).
+
+    The model receives copies of ``inputs`` made by a recorded op, so that an in-place change
+    of an input is an op on a value with a history, as in PyTorch's eval-mode forward.
+    """
     with _TRACING:
         steps: list[Step] = []
-        made_by: dict[int, int] = {}
+        with enable_grad():
+            fed = [Clone.apply(t) for t in inputs]
+        made_by: dict[int, int | Input] = {id(t.grad_fn): Input(i) for i, t in enumerate(fed)}
         layers: list[tuple[str, str]] = [("", type(model).__name__)]
         leaves: dict[int, Tensor] = {}
 
@@ -77,13 +92,13 @@ def trace(model, inputs: list[Tensor]) -> Trace:
             return output
 
         with _layer_paths(model, layers), _recording(record), enable_grad():
-            result = model(*inputs)
+            result = model(*fed)
         outputs = _flatten_outputs(result)
         sources = [_source(t, made_by, leaves, ("", type(model).__name__)) for t in outputs]
         return Trace(steps, inputs, sources, leaves)
 
 
-def _source(t, made_by: dict[int, int], leaves: dict[int, Tensor], layer: tuple[str, str]):
+def _source(t, made_by: dict[int, int | Input], leaves: dict[int, Tensor], layer: tuple[str, str]):
     if t is None:
         return None
     if not isinstance(t, Tensor):

@@ -1,0 +1,134 @@
+"""cnnlab.onnx.load: models exported by PyTorch's own torch.onnx.export run on the engine and
+give PyTorch's outputs; bad files get errors naming the file and the op."""
+
+import io
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import helper
+
+import cnnlab
+from cnnlab.models import build
+from cnnlab.onnx import OnnxImportError, load
+from reference import assert_close
+
+
+def torch_export(model, x: np.ndarray) -> bytes:
+    """``torch.onnx.export`` with the TorchScript exporter (``dynamo=False``), which needs only
+    the onnx package; PyTorch's default torch.export-based exporter also needs onnxscript."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.from_numpy(x),),
+            buffer,
+            input_names=["x"],
+            dynamic_axes={"x": {0: "N"}},
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def torch_models(onnx_helpers):
+    h = onnx_helpers
+    torch.manual_seed(0)
+    resnet = h.EXAMPLES["resnet"][0](torch)
+    for module in resnet.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            torch.nn.init.uniform_(module.running_var, 0.5, 1.5)
+            torch.nn.init.normal_(module.running_mean, 0, 0.3)
+            torch.nn.init.uniform_(module.weight, 0.5, 1.5)
+    return {"lenet5": (build("lenet5", "torch"), (1, 28, 28)), "resnet": (resnet, (1, 32, 32))}
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet"])
+def test_pytorch_exports_load_and_give_pytorchs_outputs(name, onnx_helpers):
+    h = onnx_helpers
+    model, shape = torch_models(h)[name]
+    model.eval()
+    data = torch_export(model, h.images(2, shape))
+    ours = load(data)
+    for batch in (1, 4):
+        x = h.images(batch, shape, seed=batch)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(x)).numpy()
+        assert_close(f"torch.onnx.export {name}", h.run_cnnlab(ours, x), expected, np.float32)
+    named = {k for k, _ in ours.named_parameters()}  # batch norm is folded into the convs
+    assert {"fc.weight", "fc.bias"} <= named if name == "resnet" else "conv1.weight" in named
+
+
+def test_a_loaded_model_trains_on_the_engine(onnx_helpers):
+    h = onnx_helpers
+    model, shape = torch_models(h)["lenet5"]
+    ours = load(torch_export(model.eval(), h.images(1, shape))).train()
+    x, labels = cnnlab.from_numpy(h.images(8, shape)), cnnlab.tensor(np.arange(8) % 10)
+    loss = cnnlab.nn.functional.cross_entropy(ours(x), labels)
+    loss.backward()
+    assert all(p.grad is not None for p in ours.parameters())
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(OnnxImportError, match=r"nothing\.onnx: cannot read the file"):
+        load(tmp_path / "nothing.onnx")
+
+
+def test_a_truncated_file_is_named(tmp_path, onnx_helpers):
+    h = onnx_helpers
+    model, shape = h.make_model("lenet5")
+    path = tmp_path / "cut.onnx"
+    path.write_bytes(h.exported(model, h.images(1, shape))[:5000])
+    with pytest.raises(OnnxImportError, match=r"cut\.onnx: not a.* ONNX model"):
+        load(path)
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n not a model", b"", b"PK\x03\x04zip"])
+def test_a_file_that_is_not_onnx_is_named(tmp_path, content):
+    path = tmp_path / "image.onnx"
+    path.write_bytes(content)
+    with pytest.raises(OnnxImportError, match=r"image\.onnx: not a.* ONNX model"):
+        load(path)
+
+
+def one_node_model(op_type: str, **attributes) -> onnx.ModelProto:
+    node = helper.make_node(op_type, ["x"], ["y"], name="odd", **attributes)
+    value = helper.make_tensor_value_info
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [value("x", onnx.TensorProto.FLOAT, [1, 1, 4, 4])],
+        [value("y", onnx.TensorProto.FLOAT, [1, 1, 4, 4])],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def test_an_op_cnnlab_cannot_run_is_named_with_the_file(tmp_path):
+    path = tmp_path / "lrn.onnx"
+    onnx.save(one_node_model("LRN", size=3), path)
+    with pytest.raises(OnnxImportError, match=r"lrn\.onnx: node 'odd' uses the op LRN"):
+        load(path)
+
+
+def test_an_attribute_cnnlab_cannot_run_is_named(tmp_path):
+    path = tmp_path / "pad.onnx"
+    model = one_node_model("Pad", mode="reflect")
+    model.graph.node[0].input.append("pads")
+    model.graph.initializer.append(
+        onnx.numpy_helper.from_array(np.zeros(8, np.int64), "pads")
+    )
+    onnx.save(model, path)
+    with pytest.raises(OnnxImportError, match=r"pad\.onnx: node 'odd' \(Pad\): mode 'reflect'"):
+        load(path)
+
+
+def test_wrong_inputs_are_named(onnx_helpers):
+    h = onnx_helpers
+    model, shape = h.make_model("lenet5")
+    ours = load(h.exported(model, h.images(1, shape)))
+    with pytest.raises(ValueError, match=r"takes 1 input\(s\) \['input'\], got 2"):
+        ours(cnnlab.rand(1, 1, 28, 28), cnnlab.rand(1, 1, 28, 28))
+    with pytest.raises(OnnxImportError, match=r"node '/conv1/Conv' \(Conv\): conv2d: input has 3"):
+        ours(cnnlab.rand(1, 3, 28, 28))
