@@ -443,6 +443,28 @@ def run_bench(args: argparse.Namespace) -> int:
     return bench.main(args.threads, args.repeats, args.quick, args.json, not args.no_memory)
 
 
+def add_export_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="write a checkpoint's model as an ONNX file",
+        description="Write the model of a checkpoint as a self-contained ONNX file: its input "
+        "is raw images, float32 in [0, 1], N x C x H x W for any N, with the training "
+        "normalization inside the graph; its output the class scores. Needs the onnx package "
+        '(pip install "cnnlab[onnx]").',
+    )
+    p.add_argument("checkpoint", help="a checkpoint.npz written by cnnlab train")
+    p.add_argument("out", nargs="?", help="the .onnx file (default: the checkpoint's, .onnx)")
+    p.add_argument("--opset", type=POSITIVE_INT, help="ONNX opset version (default: 18)")
+    p.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from cnnlab.onnx.checkpoint import export_checkpoint, format_export
+
+    print(format_export(export_checkpoint(args.checkpoint, args.out, args.opset)))
+    return 0
+
+
 COMMANDS: tuple[Callable, ...] = (
     add_train_parser,
     add_evaluate_parser,
@@ -450,6 +472,7 @@ COMMANDS: tuple[Callable, ...] = (
     add_summary_parser,
     add_shape_parser,
     add_bench_parser,
+    add_export_parser,
 )
 
 

@@ -116,9 +116,7 @@ def test_an_attribute_cnnlab_cannot_run_is_named(tmp_path):
     path = tmp_path / "pad.onnx"
     model = one_node_model("Pad", mode="reflect")
     model.graph.node[0].input.append("pads")
-    model.graph.initializer.append(
-        onnx.numpy_helper.from_array(np.zeros(8, np.int64), "pads")
-    )
+    model.graph.initializer.append(onnx.numpy_helper.from_array(np.zeros(8, np.int64), "pads"))
     onnx.save(model, path)
     with pytest.raises(OnnxImportError, match=r"pad\.onnx: node 'odd' \(Pad\): mode 'reflect'"):
         load(path)

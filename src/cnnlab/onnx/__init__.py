@@ -6,11 +6,9 @@ brings ``onnxruntime`` to run the files).
 """
 
 try:
-    import onnx as _onnx  # noqa: F401
+    import onnx as _onnx
 except ImportError as error:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "cnnlab.onnx needs the onnx package: pip install \"cnnlab[onnx]\""
-    ) from error
+    raise ImportError('cnnlab.onnx needs the onnx package: pip install "cnnlab[onnx]"') from error
 
 from cnnlab.onnx.errors import OnnxExportError, OnnxImportError
 from cnnlab.onnx.export import DEFAULT_OPSET, describe, export

@@ -183,9 +183,7 @@ def cat(e: Emit) -> str:
 @emits(ops.Stack)
 def stack(e: Emit) -> str:
     dim = int(e.options["dim"]) % len(e.out_shape)
-    names = [
-        e.axes("Unsqueeze", 13, [e.input(i)], [dim]) for i in range(len(e.step.inputs))
-    ]
+    names = [e.axes("Unsqueeze", 13, [e.input(i)], [dim]) for i in range(len(e.step.inputs))]
     return e.node("Concat", names, axis=dim)
 
 

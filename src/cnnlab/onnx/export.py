@@ -108,9 +108,13 @@ def build_model(
     resolve = _resolver(graph, in_names)
     made: list[str] = []
     for step, twin in zip(first.steps, second.steps, strict=True):
-        names = [resolve(source, twin.inputs[i], step, made) for i, source in enumerate(step.sources)]
+        names = [
+            resolve(source, twin.inputs[i], step, made) for i, source in enumerate(step.sources)
+        ]
         made.append(EMITTERS[step.op](Emit(graph, step, twin, names)))
-    outputs = [resolve(s, t, None, made) for s, t in zip(first.outputs, _twin_outputs(second), strict=True)]
+    outputs = [
+        resolve(s, t, None, made) for s, t in zip(first.outputs, _twin_outputs(second), strict=True)
+    ]
     _name_outputs(graph, outputs, out_names, in_names)
     dims = _dim_names(first, second, in_names, out_names, axes)
     order = {name: i for i, (name, _) in enumerate(graph.names.values())}
@@ -247,10 +251,14 @@ def _value_names(names: list[str] | None, count: int, stem: str, arg: str) -> li
     if names is None:
         return [stem] if count == 1 else [f"{stem}_{i}" for i in range(count)]
     names = list(names)
-    if len(names) != count or len(set(names)) != count or not all(
-        isinstance(n, str) and n for n in names
+    if (
+        len(names) != count
+        or len(set(names)) != count
+        or not all(isinstance(n, str) and n for n in names)
     ):
-        raise OnnxExportError(f"export: {arg} must be {count} distinct non-empty names, got {names}")
+        raise OnnxExportError(
+            f"export: {arg} must be {count} distinct non-empty names, got {names}"
+        )
     return names
 
 

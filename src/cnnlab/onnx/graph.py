@@ -190,7 +190,9 @@ class Emit:
 
     def fail(self, reason: str) -> OnnxExportError:
         """The error to raise when this step cannot be written: it names the op and the layer."""
-        return OnnxExportError(f"cannot export {self.step.op.__name__} in {self.step.where}: {reason}")
+        return OnnxExportError(
+            f"cannot export {self.step.op.__name__} in {self.step.where}: {reason}"
+        )
 
 
 def _changed(a: tuple[int, ...], b: tuple[int, ...]) -> set[int]:

@@ -23,7 +23,7 @@ def conv(node: Node) -> Run:
     options = {"groups": groups} if groups != 1 else {}
 
     def run(inputs):
-        x, weight, bias = (inputs + [None])[:3]
+        x, weight, bias = ([*inputs, None])[:3]
         kernel = node.attr("kernel_shape", list(weight.shape[2:]))
         (top, left), (bottom, right) = window_pads(node, x.shape[2:], kernel, strides, dilations)
         padding = ((top, bottom), (left, right))
@@ -39,7 +39,7 @@ def gemm(node: Node) -> Run:
     trans_a, trans_b = node.attr("transA", 0), node.attr("transB", 0)
 
     def run(inputs):
-        a, b, c = (inputs + [None])[:3]
+        a, b, c = ([*inputs, None])[:3]
         a = a.t() if trans_a else a
         if trans_b and alpha == 1.0 and beta == 1.0 and (c is None or c.ndim == 1):
             return F.linear(a, b, c)
@@ -120,7 +120,7 @@ def clip(node: Node) -> Run:
     low, high = node.attr("min"), node.attr("max")
 
     def run(inputs):
-        x, lo, hi = (inputs + [None, None])[:3]
+        x, lo, hi = ([*inputs, None, None])[:3]
         lo = low if lo is None else lo.item()
         hi = high if hi is None else hi.item()
         return x.clamp(lo, hi)
@@ -175,7 +175,7 @@ def pad_op(node: Node) -> Run:
         raise node.fail(f"mode {mode!r} (only 'constant')")
 
     def run(inputs):
-        x, pads, value = (inputs + [None, None])[:3]
+        x, pads, value = ([*inputs, None, None])[:3]
         pads = static(pads) if pads is not None else node.attr("pads")
         if len(inputs) > 3 and inputs[3] is not None:
             raise node.fail("the axes input is not supported")
@@ -183,4 +183,3 @@ def pad_op(node: Node) -> Run:
         return pad(x, pads, fill)
 
     return run
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cnnlab.nn import functional as F
-from cnnlab.ops.shapes import output_size
 from cnnlab.onnx.import_node import Node, Run, importer, pad, window, window_pads
+from cnnlab.ops.shapes import output_size
 
 
 def _kernel(node: Node) -> list[int]:

@@ -98,8 +98,10 @@ def constant(node: Node) -> Run:
             array = np.asarray(node.attrs[key], np.int64)
             return lambda inputs: Tensor._wrap(array)
     if "value" not in node.attrs:
-        raise node.fail(f"a constant given as {sorted(node.attrs)} (value, value_float(s) "
-                        "or value_int(s) expected)")
+        raise node.fail(
+            f"a constant given as {sorted(node.attrs)} (value, value_float(s) "
+            "or value_int(s) expected)"
+        )
     array = numpy_helper.to_array(node.attrs["value"]).copy()
     return lambda inputs: Tensor._wrap(array)
 

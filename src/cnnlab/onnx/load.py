@@ -37,7 +37,8 @@ def read_model(source: str | os.PathLike | bytes | onnx.ModelProto) -> tuple[onn
         try:
             data = Path(source).read_bytes()
         except OSError as error:
-            raise OnnxImportError(f"{label}: cannot read the file: {error.strerror or error}")
+            reason = error.strerror or error
+            raise OnnxImportError(f"{label}: cannot read the file: {reason}") from None
     proto = onnx.ModelProto()
     try:
         proto.ParseFromString(data)

@@ -153,9 +153,9 @@ def _layer_paths(model, layers: list[tuple[str, str]]) -> Iterator[None]:
     """Keep ``layers[-1]`` at the (path, class name) of the innermost module running."""
     wrapped = []
     for path, module in model.named_modules():
-        forward = module.forward
+        layer = (path, type(module).__name__)
 
-        def entered(*args, _forward=forward, _layer=(path, type(module).__name__), **kwargs):
+        def entered(*args, _forward=module.forward, _layer=layer, **kwargs):
             layers.append(_layer)
             try:
                 return _forward(*args, **kwargs)
