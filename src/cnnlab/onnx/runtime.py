@@ -90,7 +90,8 @@ class OnnxClassifier:
         parts = [f"{self.path}: {self.checkpoint.info['model']}"]
         if trained:
             parts.append(f" trained on {trained}, epoch {self.checkpoint.epoch}")
-        return "".join(parts) + f", run by {self.runtime}"
+        engine = " (the cnnlab engine)" if self.runtime == "numpy" else ""
+        return "".join(parts) + f", run by {self.runtime}{engine}"
 
 
 def _signature(proto: onnx.ModelProto, label: str) -> tuple[str, tuple[int, int, int], list]:
