@@ -218,7 +218,7 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-CHECKPOINT_HELP = "a run directory written by cnnlab train, or its checkpoint.npz"
+CHECKPOINT_HELP = "a run directory written by cnnlab train, its checkpoint.npz, or an .onnx file"
 
 
 def resumed_run_directory(run: str, out: str | None):
@@ -256,6 +256,7 @@ def add_evaluate_parser(subparsers) -> None:
     )
     p.add_argument("--limit", type=POSITIVE_INT, metavar="N", help="at most N test images")
     p.add_argument("--engine", choices=ENGINES, default="numpy", help="(default: numpy)")
+    add_runtime_argument(p)
     p.add_argument(
         "--json",
         action="store_true",
@@ -265,11 +266,30 @@ def add_evaluate_parser(subparsers) -> None:
     p.set_defaults(func=run_evaluate)
 
 
+def add_runtime_argument(p) -> None:
+    p.add_argument(
+        "--runtime",
+        choices=("onnxruntime", "numpy"),
+        help="what runs an .onnx file: onnxruntime, or the cnnlab engine after "
+        "cnnlab.onnx.load (default: onnxruntime when installed)",
+    )
+
+
 def load_for_command(args: argparse.Namespace):
-    """The checkpoint's model, after saying on stderr which checkpoint file it is."""
+    """The checkpoint's model (or the ``.onnx`` file's), after saying on stderr which file it
+    is."""
     from cnnlab.train import load_model
 
-    loaded = load_model(args.checkpoint, args.engine)
+    if str(args.checkpoint).lower().endswith(".onnx"):
+        from cnnlab.onnx.runtime import load_onnx_model
+
+        loaded = load_onnx_model(args.checkpoint, args.runtime)
+        if getattr(args, "data", "") is None and not loaded.checkpoint.config["data"]:
+            raise ValueError(f"{args.checkpoint} does not say what it was trained on: give --data")
+    elif args.runtime is not None:
+        raise ValueError(f"--runtime is for .onnx files; {args.checkpoint} is a checkpoint")
+    else:
+        loaded = load_model(args.checkpoint, args.engine)
     print(f"checkpoint {loaded.describe()}", file=sys.stderr)
     return loaded
 
@@ -318,6 +338,7 @@ def add_predict_parser(subparsers) -> None:
         "--top", type=POSITIVE_INT, default=3, help="classes listed per image (default: 3)"
     )
     p.add_argument("--engine", choices=ENGINES, default="numpy", help="(default: numpy)")
+    add_runtime_argument(p)
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
     p.set_defaults(func=run_predict)
 
@@ -452,7 +473,7 @@ def add_export_parser(subparsers) -> None:
         "normalization inside the graph; its output the class scores. Needs the onnx package "
         '(pip install "cnnlab[onnx]").',
     )
-    p.add_argument("checkpoint", help="a checkpoint.npz written by cnnlab train")
+    p.add_argument("checkpoint", help="a run directory written by cnnlab train, or its .npz")
     p.add_argument("out", nargs="?", help="the .onnx file (default: the checkpoint's, .onnx)")
     p.add_argument("--opset", type=POSITIVE_INT, help="ONNX opset version (default: 18)")
     p.set_defaults(func=run_export)

@@ -1,11 +1,11 @@
 """Running an ``.onnx`` image classifier for ``cnnlab evaluate`` and ``cnnlab predict``: through
 onnxruntime, or through the NumPy engine after ``cnnlab.onnx.load``.
 
-:class:`OnnxClassifier` has the interface of the checkpoint models of ``cnnlab.train``
-(``scores``, ``logits``, ``classes``, ``input_shape``, ``describe``), so the same evaluation and
-prediction code serves both. Its input is taken as raw images in [0, 1] (what ``cnnlab export``
-writes); the class names, the training dataset and its class selection come from the metadata
-``cnnlab export`` writes, and are ``0 .. K-1`` and unknown for other files.
+:func:`load_onnx_model` returns the ``LoadedModel`` that the checkpoint commands use, so the same
+evaluation and prediction code serves both. The file's input is taken as raw images in [0, 1]
+(what ``cnnlab export`` writes: the normalization is inside the graph); the class names, the
+training dataset and its class selection come from the metadata ``cnnlab export`` writes, and
+are ``0 .. K-1`` and unknown for other files.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import onnx
 
 import cnnlab
-from cnnlab.data import to_float
+from cnnlab.data import Normalize
 from cnnlab.onnx.errors import OnnxImportError
 from cnnlab.onnx.load import OnnxModule, read_model
+from cnnlab.train.inference import LoadedModel
 
 RUNTIMES = ("onnxruntime", "numpy")
-BATCH = 500
 
 
 def default_runtime() -> str:
@@ -33,7 +32,7 @@ def default_runtime() -> str:
     return "onnxruntime" if importlib.util.find_spec("onnxruntime") else "numpy"
 
 
-def is_onnx_file(path: str | Path) -> bool:
+def is_onnx_file(path) -> bool:
     return str(path).lower().endswith(".onnx")
 
 
@@ -46,52 +45,73 @@ class OnnxInfo:
     epoch: int | None = None
 
 
-class OnnxClassifier:
-    """An ONNX model mapping images ``(N, C, H, W)`` in [0, 1] to class scores ``(N, K)``."""
+@dataclass
+class OnnxModel(LoadedModel):
+    """A ``LoadedModel`` whose ``model`` runs an ONNX file (by ``runtime``)."""
 
-    def __init__(self, path: str | Path, runtime: str | None = None) -> None:
-        runtime = runtime or default_runtime()
-        if runtime not in RUNTIMES:
-            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
-        proto, label = read_model(path)
-        self.path, self.runtime = Path(path), runtime
-        self.input_name, self.input_shape, outputs = _signature(proto, label)
-        meta = {p.key: p.value for p in proto.metadata_props}
-        self.classes = _classes(meta, outputs, label)
-        self.checkpoint = OnnxInfo(
-            {"model": meta.get("model", self.path.stem), "classes": self.classes},
-            {
-                "data": meta.get("data") or None,
-                "classes": json.loads(meta.get("data_classes", "null")),
-            },
-            int(meta["epoch"]) if meta.get("epoch", "").isdigit() else None,
-        )
-        self._run = (
-            _onnxruntime(proto, self.input_name)
-            if runtime == "onnxruntime"
-            else _engine(OnnxModule(proto, label).eval())
-        )
-
-    def scores(self, pixels: np.ndarray) -> np.ndarray:
-        """Class scores ``(N, K)`` (float64) of float images ``(N, C, H, W)`` in [0, 1]."""
-        pixels = np.asarray(pixels, np.float32)
-        parts = [self._run(pixels[i : i + BATCH]) for i in range(0, len(pixels), BATCH)]
-        if not parts:
-            return np.zeros((0, len(self.classes)))
-        return np.concatenate([np.asarray(p, np.float64) for p in parts])
-
-    def logits(self, images: np.ndarray) -> np.ndarray:
-        """Class scores of ``uint8`` images ``(N, C, H, W)``."""
-        return self.scores(to_float(images))
+    runtime: str = "onnxruntime"
 
     def describe(self) -> str:
         """``model.onnx: lenet5 trained on mnist5k, epoch 3, run by onnxruntime``."""
-        trained = self.checkpoint.config.get("data")
-        parts = [f"{self.path}: {self.checkpoint.info['model']}"]
+        info, trained = self.checkpoint.info, self.checkpoint.config.get("data")
+        text = f"{self.path}: {info['model']}"
         if trained:
-            parts.append(f" trained on {trained}, epoch {self.checkpoint.epoch}")
+            text += f" trained on {trained}, epoch {self.checkpoint.epoch}"
         engine = " (the cnnlab engine)" if self.runtime == "numpy" else ""
-        return "".join(parts) + f", run by {self.runtime}{engine}"
+        return f"{text}, run by {self.runtime}{engine}"
+
+
+class Session:
+    """onnxruntime behind the engine's calling convention: a cnnlab tensor in, one out."""
+
+    def __init__(self, proto: onnx.ModelProto, input_name: str) -> None:
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise ImportError(
+                'the onnxruntime runtime needs the onnxruntime package: pip install "cnnlab[onnx]" '
+                "(or run the file on the cnnlab engine: --runtime numpy)"
+            ) from error
+        self.session = onnxruntime.InferenceSession(
+            proto.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+        self.input_name = input_name
+
+    def __call__(self, x):
+        return cnnlab.from_numpy(self.session.run(None, {self.input_name: x.numpy()})[0])
+
+
+def load_onnx_model(path: str | Path, runtime: str | None = None) -> OnnxModel:
+    """An ``.onnx`` image classifier (one input N x C x H x W in [0, 1], first output N x K
+    class scores) ready for ``evaluate_checkpoint`` and ``predict_images``."""
+    runtime = runtime or default_runtime()
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    proto, label = read_model(path)
+    input_name, input_shape, outputs = _signature(proto, label)
+    meta = {p.key: p.value for p in proto.metadata_props}
+    classes = _classes(meta, outputs, label)
+    data = meta.get("data") or None
+    checkpoint = OnnxInfo(
+        {"model": meta.get("model", Path(path).stem), "classes": classes, "data": data},
+        {"data": data, "classes": _json(meta.get("data_classes"))},
+        int(meta["epoch"]) if meta.get("epoch", "").isdigit() else None,
+    )
+    if runtime == "onnxruntime":
+        model = Session(proto, input_name)
+    else:
+        model = _first_output(OnnxModule(proto, label).eval())
+    channels = input_shape[0]
+    identity = Normalize([0.0] * channels, [1.0] * channels)
+    return OnnxModel(model, cnnlab, classes, input_shape, identity, checkpoint, Path(path), runtime)
+
+
+def _first_output(module: OnnxModule):
+    def run(x):
+        out = module(x)
+        return out[0] if isinstance(out, tuple) else out
+
+    return run
 
 
 def _signature(proto: onnx.ModelProto, label: str) -> tuple[str, tuple[int, int, int], list]:
@@ -107,12 +127,12 @@ def _signature(proto: onnx.ModelProto, label: str) -> tuple[str, tuple[int, int,
     return inputs[0].name, tuple(dims[0][1:]), [_dims(v) for v in proto.graph.output]
 
 
-def _json(text: str | None):
-    return None if text is None else json.loads(text)
-
-
 def _dims(value: onnx.ValueInfoProto) -> list:
     return [d.dim_param or d.dim_value or "?" for d in value.type.tensor_type.shape.dim]
+
+
+def _json(text: str | None):
+    return None if text is None else json.loads(text)
 
 
 def _classes(meta: dict[str, str], outputs: list, label: str) -> list[str]:
@@ -124,27 +144,3 @@ def _classes(meta: dict[str, str], outputs: list, label: str) -> list[str]:
             f"this file's is {outputs[0] if outputs else 'missing'}"
         )
     return [str(k) for k in range(outputs[0][1])]
-
-
-def _onnxruntime(proto: onnx.ModelProto, input_name: str):
-    try:
-        import onnxruntime
-    except ImportError as error:
-        raise ImportError(
-            'the onnxruntime runtime needs the onnxruntime package: pip install "cnnlab[onnx]" '
-            "(or use the NumPy engine: --runtime numpy)"
-        ) from error
-
-    session = onnxruntime.InferenceSession(
-        proto.SerializeToString(), providers=["CPUExecutionProvider"]
-    )
-    return lambda pixels: session.run(None, {input_name: pixels})[0]
-
-
-def _engine(module: OnnxModule):
-    def run(pixels: np.ndarray) -> np.ndarray:
-        with cnnlab.no_grad():
-            out = module(cnnlab.from_numpy(pixels))
-        return (out[0] if isinstance(out, tuple) else out).numpy()
-
-    return run
