@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.ops.arrays import check_axis, real_array
+
 
 def relu(x: np.ndarray) -> np.ndarray:
-    """``max(x, 0)``."""
-    return np.maximum(x, 0)
+    """``max(x, 0)``; integers become float64."""
+    return np.maximum(real_array(x, "relu", "x"), 0)
 
 
 def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -16,7 +18,8 @@ def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))``, without overflow for large ``|x|``."""
+    """``1 / (1 + exp(-x))``, without overflow for large ``|x|``; integers become float64."""
+    x = real_array(x, "sigmoid", "x")
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -32,14 +35,20 @@ def tanh_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
     return grad * ((1 - y) * (1 + y))
 
 
-def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    """``x - log(sum(exp(x)))`` along ``axis``, shifted by the maximum for stability."""
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``x - log(sum(exp(x)))`` along ``axis`` (default the last, the class scores of
+    (N, classes)), shifted by the maximum for stability; integers become float64."""
+    x = real_array(x, "log_softmax", "x")
+    axis = check_axis(axis, x.ndim, "log_softmax")
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    """``exp(x) / sum(exp(x))`` along ``axis``."""
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``exp(x) / sum(exp(x))`` along ``axis`` (default the last, the class scores of
+    (N, classes)), as ``torch.softmax(x, dim=axis)``; integers become float64."""
+    x = real_array(x, "softmax", "x")
+    axis = check_axis(axis, x.ndim, "softmax")
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.ops import threads
+from cnnlab.ops.arrays import optional_real_array, real_array
 from cnnlab.ops.shapes import Padding, conv_padding, memoized, output_size, pair
 
 
@@ -110,8 +111,10 @@ def conv2d_loop(
 
     ``z(k, i, j) = b(k) + sum_{k', u, v} x(k', i*s + u*d, j*s + v*d) W(k, k', u, v)``,
     computed for the whole batch at once. Input (N, C, H, W), weight (K, C, kh, kw), output
-    (N, K, Ho, Wo).
+    (N, K, Ho, Wo). Integer arrays are computed in float64.
     """
+    x, weight = real_array(x, "conv2d", "x"), real_array(weight, "conv2d", "weight")
+    bias = optional_real_array(bias, "conv2d", "bias")
     geom = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     xp = pad_input(x, geom.padding)
     (sh, sw), (dh, dw) = geom.stride, geom.dilation
@@ -127,13 +130,33 @@ def conv2d_loop(
     return z
 
 
-def im2col(x: np.ndarray, geom: ConvGeometry) -> np.ndarray:
+def im2col(
+    x: np.ndarray,
+    kernel_size: int | tuple | ConvGeometry,
+    stride: int | tuple = 1,
+    padding: int | tuple | str = 0,
+    dilation: int | tuple = 1,
+) -> np.ndarray:
     """Stretch every receptive field into a column (Fig. 8.9), padding included.
 
-    Input (N, C, H, W) -> ``X_col`` of shape (C * kh * kw, N * Ho * Wo); row ``(c, u, v)``
-    holds tap (u, v) of channel c for every output position of every image. Compiled; equal to
-    :func:`im2col_reference` on the padded input.
+    ``im2col(x, kernel_size, stride=1, padding=0, dilation=1)``, or ``im2col(x, geom)`` with
+    the :class:`ConvGeometry` of a convolution. Input (N, C, H, W) -> ``X_col`` of shape
+    (C * kh * kw, N * Ho * Wo); row ``(c, u, v)`` holds tap (u, v) of channel c for every
+    output position of every image (PyTorch's ``F.unfold`` gives the same rows, per image).
+    Compiled; equal to :func:`im2col_reference` on the padded input.
+
+    Example (Fig. 8.9: a 10 x 37 x 37 input, 5 x 5 filters at stride 2):
+        >>> im2col(np.zeros((1, 10, 37, 37)), 5, stride=2).shape
+        (250, 289)
     """
+    geom = kernel_size
+    if not isinstance(geom, ConvGeometry):
+        x = real_array(x, "im2col", "x")
+        if x.ndim != 4:
+            raise ValueError(f"im2col: x must be 4-D (N, C, H, W), got shape {x.shape}")
+        kh, kw = pair(kernel_size, "kernel_size")
+        # One filter (K = 1) of the input's depth: the columns do not depend on K.
+        geom = conv_geometry(x.shape, (1, x.shape[1], kh, kw), stride, padding, dilation)
     (top, _), (left, _) = geom.padding
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
@@ -196,7 +219,10 @@ def conv2d_im2col(
     """Convolution as one matrix product ``W_row @ X_col`` (Fig. 8.9).
 
     Input (N, C, H, W), weight (K, C, kh, kw), bias (K,) or None, output (N, K, Ho, Wo).
+    Integer arrays are computed in float64.
     """
+    x, weight = real_array(x, "conv2d", "x"), real_array(weight, "conv2d", "weight")
+    bias = optional_real_array(bias, "conv2d", "bias")
     geom = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     return conv2d_forward(x, weight, bias, geom)[0]
 
@@ -242,21 +268,25 @@ def _crop_padding(xp: np.ndarray, geom: ConvGeometry) -> np.ndarray:
     return np.ascontiguousarray(xp[:, :, top : top + geom.h, left : left + geom.w])
 
 
-def dilate(grad_z: np.ndarray, stride: tuple[int, int]) -> np.ndarray:
+def dilate(grad_z: np.ndarray, stride: int | tuple[int, int]) -> np.ndarray:
     """Insert ``s - 1`` zero rows and columns between neighbours (Fig. 8.14).
 
-    (N, K, Ho, Wo) -> (N, K, (Ho - 1) * sh + 1, (Wo - 1) * sw + 1).
+    ``stride`` is an int ``s`` or a pair ``(sh, sw)``; the last two axes are dilated, so a
+    map (Ho, Wo) or a batch (N, K, Ho, Wo) -> (..., (Ho - 1) * sh + 1, (Wo - 1) * sw + 1).
     """
-    n, k, ho, wo = grad_z.shape
-    sh, sw = stride
-    out = np.zeros((n, k, (ho - 1) * sh + 1, (wo - 1) * sw + 1), dtype=grad_z.dtype)
-    out[:, :, ::sh, ::sw] = grad_z
+    grad_z = real_array(grad_z, "dilate", "grad_z")
+    if grad_z.ndim < 2:
+        raise ValueError(f"dilate: grad_z must have 2 or more dimensions, got shape {grad_z.shape}")
+    sh, sw = pair(stride, "stride")
+    *lead, ho, wo = grad_z.shape
+    out = np.zeros((*lead, (ho - 1) * sh + 1, (wo - 1) * sw + 1), dtype=grad_z.dtype)
+    out[..., ::sh, ::sw] = grad_z
     return out
 
 
 def rotate180(weight: np.ndarray) -> np.ndarray:
-    """Flip each filter horizontally and then vertically (Fig. 8.17)."""
-    return weight[..., ::-1, ::-1]
+    """Flip each filter horizontally and then vertically (Fig. 8.17): the last two axes."""
+    return real_array(weight, "rotate180", "weight")[..., ::-1, ::-1]
 
 
 def full_convolution(
@@ -266,6 +296,7 @@ def full_convolution(
 
     grad_z (N, K, Hd, Wd), filters (C, K, kh, kw) -> (N, C, Hd + span_h - 1, Wd + span_w - 1).
     """
+    dilation = pair(dilation, "dilation")
     span_h = dilation[0] * (filters.shape[2] - 1)
     span_w = dilation[1] * (filters.shape[3] - 1)
     return conv2d_loop(grad_z, filters, padding=(span_h, span_w), dilation=dilation)
@@ -286,8 +317,11 @@ def conv2d_backward_chapter(
       with a dilated filter the taps are ``d`` apart, so that convolution has stride ``d``;
     * (8.12) ``dL/dx(c) = full Convolution(Dilation[dL/dz], rotate180 W(:, c))`` over all k.
 
-    x (N, C, H, W), weight (K, C, kh, kw), grad_z (N, K, Ho, Wo).
+    x (N, C, H, W), weight (K, C, kh, kw), grad_z (N, K, Ho, Wo); integers become float64.
     """
+    op = "conv2d_backward_chapter"
+    x, weight = real_array(x, op, "x"), real_array(weight, op, "weight")
+    grad_z = real_array(grad_z, op, "grad_z")
     geom = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     grad_bias = grad_z.sum(axis=(0, 2, 3))
     dilated = dilate(grad_z, geom.stride)
@@ -316,7 +350,17 @@ def conv2d(
     """2-D convolution, eq. (8.2): ``method='loop'`` (the reference) or ``'im2col'`` (Fig. 8.9).
 
     Input (N, C, H, W), weight (K, C, kh, kw), bias (K,) or None; output (N, K, Ho, Wo) with
-    ``Ho = floor((H + 2p - d(kh - 1) - 1) / s + 1)``, eq. (8.1).
+    ``Ho = floor((H + 2p - d(kh - 1) - 1) / s + 1)``, eq. (8.1). Integer arrays (the
+    exercises' matrices) are computed in float64, by either method.
+
+    Example (exercise 1a):
+        >>> X = np.array([[0, 1, 0, 0, 0], [0, 1, 0, 0, 0], [1, 1, 1, 1, 1],
+        ...               [0, 1, 0, 0, 0], [0, 1, 0, 0, 0]])
+        >>> W0 = np.array([[0, 0, 0], [1, 1, 1], [0, 0, 0]])
+        >>> conv2d(X[None, None], W0[None, None])[0, 0]
+        array([[1., 1., 0.],
+               [3., 3., 3.],
+               [1., 1., 0.]])
     """
     if method == "loop":
         return conv2d_loop(x, weight, bias, stride, padding, dilation)

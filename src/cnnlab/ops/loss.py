@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.ops.activation import log_softmax
+from cnnlab.ops.arrays import real_array
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -35,6 +36,7 @@ def cross_entropy(
     Returns the loss and, for the backward pass, the log-probabilities and the per-sample weights.
     """
     check_reduction(reduction, "cross_entropy")
+    logits, target = real_array(logits, "cross_entropy", "logits"), np.asarray(target)
     log_p = log_softmax(_class_axis_last(logits), axis=1)
     flat_target = target.reshape(-1)
     counted = flat_target != ignore_index
@@ -80,6 +82,7 @@ def cross_entropy_backward(
 def mse_loss(x: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.ndarray:
     """Mean squared error ``(x - target)^2``, reduced by mean, sum or not at all."""
     check_reduction(reduction, "mse_loss")
+    x, target = real_array(x, "mse_loss", "x"), real_array(target, "mse_loss", "target")
     squared = (x - target) ** 2
     if reduction == "none":
         return squared

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.ops.arrays import optional_real_array, real_array
+
 
 def _axes_and_shape(x: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The axes reduced for each channel, and the shape a per-channel vector broadcasts to."""
@@ -79,7 +81,12 @@ def batch_norm(
     eps: float,
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Batch normalization, eqs. (8.18a)-(8.18d): :func:`batch_norm_reference`, compiled in
-    training mode; returns ``y`` and ``(x_hat, 1/sqrt(var+eps))``."""
+    training mode; returns ``y`` and ``(x_hat, 1/sqrt(var+eps))``. Integer ``x``, ``weight``
+    and ``bias`` are computed in float64 (the running statistics are updated in place, so
+    they must already be float arrays)."""
+    x = real_array(x, "batch_norm", "x")
+    weight = optional_real_array(weight, "batch_norm", "weight")
+    bias = optional_real_array(bias, "batch_norm", "bias")
     if not training:
         return batch_norm_reference(
             x, running_mean, running_var, weight, bias, False, momentum, eps

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlab.ops.arrays import real_array
 from cnnlab.ops.shapes import memoized, output_size, pair
 
 
@@ -125,8 +126,10 @@ def max_pool2d(
 
     Input (N, C, H, W) -> output (N, C, Ho, Wo) and indices (N, C, Ho, Wo), each the flat
     position ``m * W + n`` of the maximum in its input channel (as PyTorch's
-    ``return_indices``). Padding counts as -inf; NaN wins as in PyTorch.
+    ``return_indices``). Padding counts as -inf; NaN wins as in PyTorch. Integer input is
+    computed in float64.
     """
+    x = real_array(x, "max_pool2d", "x")
     geom = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     if np.isnan(x).any():
         return max_pool2d_reference(x, kernel_size, stride, padding, dilation, ceil_mode)
@@ -171,6 +174,7 @@ def max_pool2d_backward(
 
     grad_out and indices (N, C, Ho, Wo) -> grad_input (N, C, H, W); overlapping windows add up.
     """
+    grad_out = real_array(grad_out, "max_pool2d_backward", "grad_out")
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
     return kernels.max_pool_backward(grad_out, indices, tuple(input_shape))
@@ -218,8 +222,10 @@ def avg_pool2d(
     """Average pooling, eq. (8.16): the mean of each f x f window.
 
     Input (N, C, H, W) -> output (N, C, Ho, Wo). Zero padding is counted in the divisor unless
-    ``count_include_pad=False``; ``divisor_override`` replaces the divisor.
+    ``count_include_pad=False``; ``divisor_override`` replaces the divisor. Integer input is
+    computed in float64.
     """
+    x = real_array(x, "avg_pool2d", "x")
     geom, divisors = _avg_setup(
         x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
@@ -262,6 +268,7 @@ def avg_pool2d_backward(
 
     grad_out (N, C, Ho, Wo) -> grad_input (N, C, H, W).
     """
+    grad_out = real_array(grad_out, "avg_pool2d_backward", "grad_out")
     geom, divisors = _avg_setup(
         input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
