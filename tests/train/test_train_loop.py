@@ -15,6 +15,7 @@ from cnnlab.train.batches import ImageBatches, augmentation, epoch_rng, normaliz
 from cnnlab.train.checkpoint import load_model_state, model_state
 from cnnlab.train.loop import build_run, train_one_epoch
 from cnnlab.train.progress import EpochProgress
+from cnnlab.train.splits import limited
 
 
 def test_batches_are_normalized_and_reproducible(digits):
@@ -160,3 +161,24 @@ def test_report_has_the_chapters_format():
 def test_bad_configurations_are_named(options, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**options)
+
+
+def test_the_same_seed_is_the_same_run_on_both_engines(tmp_path, digits):
+    train_split, test_split = digits
+    data = (limited(train_split, 256), limited(test_split, 100))
+    runs = {}
+    for engine in ("numpy", "torch"):
+        config = TrainConfig(
+            engine=engine, epochs=2, augment=True, threads=1, seed=3, quiet=True, plots=False
+        )
+        config.out = str(tmp_path / engine)
+        runs[engine] = train(config, data=data)
+    ours, theirs = runs["numpy"], runs["torch"]
+    for mine, other in zip(ours.history, theirs.history, strict=True):
+        assert mine["train_loss"] == pytest.approx(other["train_loss"], rel=1e-5)
+        assert mine["train_acc"] == other["train_acc"] and mine["test_acc"] == other["test_acc"]
+    theirs_state = theirs.model.state_dict()
+    for key, value in ours.model.state_dict().items():
+        expected = theirs_state[key].detach().numpy()
+        error = np.abs(value.numpy() - expected).max() / max(np.abs(expected).max(), 1e-12)
+        assert error < 1e-4, key

@@ -109,3 +109,27 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
 
 
 from cnnlab.autograd.tensor import Tensor  # noqa: E402  (the two modules refer to each other)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, **unsupported) -> None:
+    """``torch.autograd.backward``: the gradients of several outputs at once, summed in every
+    leaf's ``.grad`` (as ``sum(t.backward(g))`` would, with the shared graph kept until the last).
+
+    ``tensors`` is a tensor or a sequence; ``grad_tensors`` the matching gradients (``None``
+    for a scalar output).
+    """
+    for name, value in unsupported.items():
+        if value not in (None, False):
+            raise NotImplementedError(f"cnnlab.autograd.backward: {name}= is not supported")
+    outputs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grads = [grad_tensors] * len(outputs) if grad_tensors is None else [grad_tensors]
+    else:
+        grads = list(grad_tensors)
+    if len(grads) != len(outputs):
+        raise ValueError(
+            f"backward: got {len(grads)} grad_tensors for {len(outputs)} tensors; give one each"
+        )
+    for index, (output, grad) in enumerate(zip(outputs, grads, strict=True)):
+        last = index == len(outputs) - 1
+        output.backward(grad, retain_graph=bool(retain_graph) or not last)

@@ -51,7 +51,8 @@ DOWNLOAD_NAMES = {
 
 @dataclass(frozen=True)
 class ImageData:
-    """One split of a dataset: images, labels and the class names the labels index.
+    """One split of a dataset: images, labels and the class names the labels index; also a
+    dataset for ``DataLoader`` (items ``(float32 image (C, H, W) in [0, 1], int64 label)``).
 
     Attributes:
         images: ``uint8`` array of shape ``(N, C, H, W)``.
@@ -79,6 +80,22 @@ class ImageData:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.int64]:
+        """``(image, label)`` as a dataset of PyTorch's shape: the image as ``ToTensor``
+        gives it (float32 ``(C, H, W)`` in [0, 1]), the label an ``int64``. So a split goes
+        straight into ``DataLoader`` (cnnlab's or PyTorch's)."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"ImageData {self.name!r}: index {index} out of range for {len(self)}")
+        return self.images[index].astype(np.float32) / np.float32(255), self.labels[index]
+
+    def get_batch(self, indices: np.ndarray) -> list:
+        """The samples at ``indices`` stacked, as cnnlab's ``DataLoader`` asks a dataset that
+        can give a whole batch at once: ``[images (B, C, H, W) float32, labels (B,) int64]``."""
+        from cnnlab.autograd.tensor import Tensor
+
+        images = self.images[indices].astype(np.float32) / np.float32(255)
+        return [Tensor._wrap(images), Tensor._wrap(self.labels[indices])]
 
 
 def default_data_root() -> Path:

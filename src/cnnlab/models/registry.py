@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from cnnlab.models.chapter_net import chapter_net
+from cnnlab.models.engine import engine_module, engine_name
 from cnnlab.models.lenet import default_image_size, lenet5, lenet5_bn, lenet5_classic
 
 Shape = tuple[int, int, int]
@@ -93,11 +94,17 @@ def build(
     in_channels: int | None = None,
     num_classes: int | None = None,
     image_size: int | None = None,
+    seed: int | None = None,
 ):
     """Build the registered model ``name`` on ``engine`` (``"numpy"`` or ``"torch"``).
 
     Arguments left as ``None`` take the model's defaults (``MODELS[name]``); the parameter
     names and counts are the same on both engines, so state_dicts move between them.
+
+    With ``seed``, the engine's global generator is seeded (``manual_seed(seed)``) and the
+    initial weights are drawn once, by cnnlab's NumPy engine from that seed, whichever engine
+    the model is built on: the same seed gives the same starting weights on NumPy and on
+    PyTorch, bit for bit. Without it, each engine draws its own from its global generator.
 
     Example:
         >>> model = build("chapter_net")
@@ -108,9 +115,33 @@ def build(
     if in_channels is None:
         in_channels = spec.input_shape[0]
         image_size = spec.input_shape[1] if image_size is None else image_size
-    return spec.builder(
-        engine,
+    sizes = dict(
         in_channels=in_channels,
         num_classes=spec.num_classes if num_classes is None else num_classes,
         image_size=default_image_size(in_channels) if image_size is None else image_size,
     )
+    if seed is None:
+        return spec.builder(engine, **sizes)
+    lib = engine_module(engine)
+    lib.manual_seed(seed)
+    if engine_name(lib) == "numpy":
+        return spec.builder(lib, **sizes)
+    return with_numpy_weights(spec.builder(lib, **sizes), spec, sizes, seed)
+
+
+def with_numpy_weights(model, spec: ModelSpec, sizes: dict[str, int], seed: int):
+    """``model`` (on PyTorch) with the initial weights cnnlab draws for ``seed``: cnnlab's
+    global generator is seeded for the draw and put back as it was afterwards."""
+    import cnnlab
+
+    saved = cnnlab.get_rng_state()
+    try:
+        cnnlab.manual_seed(seed)
+        reference = spec.builder(cnnlab, **sizes)
+    finally:
+        cnnlab.set_rng_state(saved)
+    lib = engine_module("torch")
+    model.load_state_dict(
+        {key: lib.from_numpy(value.numpy().copy()) for key, value in reference.state_dict().items()}
+    )
+    return model

@@ -77,9 +77,16 @@ def build_run(config: TrainConfig, train: ImageData, test: ImageData) -> Run:
     schedule and batch sources."""
     lib = engine_module(config.engine)
     channels, size, _ = image_shape(train)
-    lib.manual_seed(config.seed)
+    # The initial weights are drawn by the NumPy engine from the seed on either engine, so the
+    # same seed starts both from the same weights; the batch order and the augmentation come
+    # from NumPy generators too (batches.epoch_rng), so the two runs are the same run.
     model = build(
-        config.model, lib, in_channels=channels, num_classes=len(train.classes), image_size=size
+        config.model,
+        lib,
+        in_channels=channels,
+        num_classes=len(train.classes),
+        image_size=size,
+        seed=config.seed,
     )
     mean, std = normalization(config.data, channels)
     normalize = Normalize(mean, std)
