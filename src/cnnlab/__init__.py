@@ -1,142 +1,158 @@
 """cnnlab: the convolutional neural networks of Chapter 8, from their equations up.
 
-The top level mirrors ``torch`` for the chapter's listings: ``import cnnlab as torch``.
+The top level mirrors ``torch``, so PyTorch programs run with ``import cnnlab as torch``:
+tensors and their factories, dtypes, ``device``, ``Generator``, grad modes, ``cuda`` (never
+available), and the Tensor methods in function form (``cnnlab.cat``, ``cnnlab.max``, ...).
+A ``torch`` name cnnlab does not have raises ``NotImplementedError`` naming it.
 """
 
-from cnnlab import nn, optim, utils
+import math as _math
+
+from cnnlab import amp, backends, cuda, nn, optim, utils
+from cnnlab.autograd import random
 from cnnlab.autograd.creation import (
     arange,
     as_tensor,
-    cat,
+    asarray,
     empty,
+    empty_like,
+    eye,
     from_numpy,
     full,
+    full_like,
+    linspace,
+    logspace,
     ones,
     ones_like,
-    rand,
-    randint,
-    randn,
-    randperm,
-    stack,
     tensor,
-    where,
     zeros,
     zeros_like,
 )
-from cnnlab.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from cnnlab.autograd.random import get_rng_state, manual_seed, set_rng_state
+from cnnlab.autograd.devices import device
+from cnnlab.autograd.einsum import einsum
+from cnnlab.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from cnnlab.autograd.joining import cat, concat, concatenate, hstack, stack, vstack, where
+from cnnlab.autograd.namespace import (
+    FUNCTIONS,
+    allclose,
+    broadcast_shapes,
+    broadcast_tensors,
+    equal,
+    is_floating_point,
+    is_tensor,
+    meshgrid,
+    pow,
+    std_mean,
+    var_mean,
+)
+from cnnlab.autograd.printing import set_printoptions
+from cnnlab.autograd.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from cnnlab.autograd.sampling import (
+    bernoulli,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+)
 from cnnlab.autograd.size import Size
 from cnnlab.autograd.tensor import Tensor
+from cnnlab.autograd.types import (
+    bfloat16,
+    complex64,
+    complex128,
+    dtype,
+    finfo,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    iinfo,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
 from cnnlab.autograd.types import bool_ as bool
-from cnnlab.autograd.types import float32, float64, int32, int64, uint8
+from cnnlab.compat import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+    channels_last,
+    compile,
+    contiguous_format,
+    missing,
+    preserve_format,
+    strided,
+)
 from cnnlab.ops import threads
 from cnnlab.utils.memory import keep_freed_memory
 
+globals().update(FUNCTIONS)
+
 float = float32
 double = float64
+half = float16
+cfloat = complex64
+cdouble = complex128
 long = int64
+int = int32
+short = int16
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 __version__ = "0.1.0"
 
 keep_freed_memory()
 
 
-def set_num_threads(count: int) -> None:
+def set_num_threads(count) -> None:
     """Compute on ``count`` threads (as ``torch.set_num_threads``): the compiled kernels and the
     matrix products share them; NumPy's own BLAS threads are kept to one."""
     threads.set_num_threads(count)
 
 
-def get_num_threads() -> int:
+def get_num_threads():
     """The number of threads the engine computes on."""
     return threads.get_num_threads()
 
 
-def max(input: Tensor, dim=None, keepdim: bool = False):
-    """``max(t)``: the largest element; ``max(t, dim)``: (values, indices);
-    ``max(a, b)``: elementwise."""
-    return input.max(dim, keepdim)
+def set_num_interop_threads(count) -> None:
+    """Accepted: cnnlab runs one op at a time."""
 
 
-def min(input: Tensor, dim=None, keepdim: bool = False):
-    """``min(t)``: the smallest element; ``min(t, dim)``: (values, indices);
-    ``min(a, b)``: elementwise."""
-    return input.min(dim, keepdim)
+def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
+    """Accepted: every cnnlab op is deterministic."""
 
 
-def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return input.argmax(dim, keepdim)
+def are_deterministic_algorithms_enabled():
+    return True
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return input.sum(dim, keepdim)
+def set_float32_matmul_precision(precision) -> None:
+    """Accepted: float32 products are always computed in float32 (no TF32 on a CPU)."""
 
 
-def mean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    return input.mean(dim, keepdim)
-
-
-def exp(input: Tensor) -> Tensor:
-    return input.exp()
-
-
-def log(input: Tensor) -> Tensor:
-    return input.log()
-
-
-def sqrt(input: Tensor) -> Tensor:
-    return input.sqrt()
-
-
-def abs(input: Tensor) -> Tensor:
-    return input.abs()
-
-
-def tanh(input: Tensor) -> Tensor:
-    return input.tanh()
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    return input.sigmoid()
-
-
-def relu(input: Tensor) -> Tensor:
-    return input.relu()
-
-
-def softmax(input: Tensor, dim: int) -> Tensor:
-    return input.softmax(dim)
-
-
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    return input.log_softmax(dim)
-
-
-def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    return input.flatten(start_dim, end_dim)
-
-
-def clamp(input: Tensor, min=None, max=None) -> Tensor:
-    return input.clamp(min, max)
-
-
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    return a @ b
-
-
-def is_tensor(obj) -> bool:
-    return isinstance(obj, Tensor)
-
-
-def numel(input: Tensor) -> int:
-    return input.numel()
-
-
-def equal(a: Tensor, b: Tensor) -> bool:
-    return a.equal(b)
-
-
-def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    import numpy
-
-    return numpy.allclose(a._data, b._data, rtol=rtol, atol=atol).item()
+def __getattr__(name: str):
+    return missing(name, "cnnlab")

@@ -1,121 +1,165 @@
-"""Making tensors: from data, filled, random, and joined."""
+"""Making tensors: from data, filled, ranges and ``*_like`` (random ones: ``sampling``; joined
+ones: ``joining``).
+
+Every factory takes PyTorch's keywords (``Options``): the shape as separate ints, one tuple or
+``size=``; ``dtype=``; ``device=`` (the CPU only); ``requires_grad=``; ``generator=`` for random
+ones; ``layout``, ``memory_format`` and ``pin_memory`` are accepted; ``out=`` is not available.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.autograd import math_ops, random
+from cnnlab.autograd import random
+from cnnlab.autograd.devices import check_device
+from cnnlab.autograd.shaping import _sizes
 from cnnlab.autograd.tensor import Tensor, _to_array
-from cnnlab.autograd.types import default_dtype
+from cnnlab.autograd.types import default_dtype, to_numpy
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data``; Python floats become float32."""
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors);
+    Python floats become float32, ints int64, bools bool."""
+    check_device(device, "tensor")
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """Like :func:`tensor`, but shares memory with a NumPy array of the right dtype."""
-    if isinstance(data, Tensor) and dtype is None:
-        return data
-    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
-        return Tensor._wrap(data)
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor`, but shares memory with a tensor or NumPy array of the right dtype."""
+    check_device(device, "as_tensor")
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.type(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or to_numpy(dtype) == data.dtype):
+        return from_numpy(data)
     return Tensor._wrap(_to_array(data, dtype))
+
+
+asarray = as_tensor
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array``, keeping its dtype."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._wrap(array)
+    native = to_numpy(array.dtype)
+    return Tensor._wrap(array if native == array.dtype else array.astype(native))
 
 
-def _shape(size: tuple) -> tuple[int, ...]:
-    return tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)
+KEYWORDS = {"dtype", "device", "requires_grad", "generator", "size", "out", "layout"}
+KEYWORDS |= {"memory_format", "pin_memory"}
 
 
-def _filled(make, size, dtype, requires_grad) -> Tensor:
-    t = Tensor._wrap(make(_shape(size), dtype=np.dtype(dtype or default_dtype())))
-    return t.requires_grad_(requires_grad) if requires_grad else t
+class Options:
+    """The keywords of a factory called ``name``, checked: ``dtype`` (a NumPy dtype, or
+    ``default`` when not given), ``requires_grad``, ``generator`` (a NumPy generator)."""
+
+    def __init__(self, name: str, options: dict, default=None) -> None:
+        unknown = sorted(set(options) - KEYWORDS)
+        if unknown:
+            raise TypeError(f"{name}() got an unexpected keyword argument {unknown[0]!r}")
+        if options.get("out") is not None:
+            raise NotImplementedError(f"{name}(out=...): results are always new tensors")
+        check_device(options.get("device"), name)
+        self.name = name
+        dtype = options.get("dtype")
+        if dtype is not None:
+            self.dtype = to_numpy(dtype)
+        else:
+            self.dtype = default_dtype() if default is None else default
+        self.requires_grad = bool(options.get("requires_grad", False))
+        self.generator = random.generator(options.get("generator"))
+        self.size = options.get("size")
+
+    def shape(self, size: tuple) -> tuple[int, ...]:
+        """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+        if self.size is not None:
+            if size:
+                raise TypeError(f"{self.name}() got the shape both as arguments and as size=")
+            size = (self.size,)
+        try:
+            return _sizes(size)
+        except TypeError:
+            raise TypeError(
+                f"{self.name}(): size must be ints or one tuple of ints, got {size}"
+            ) from None
+
+    def make(self, values) -> Tensor:
+        """A new tensor of ``values`` converted to the dtype."""
+        t = Tensor._wrap(np.asarray(values).astype(self.dtype, copy=False))
+        return t.requires_grad_(True) if self.requires_grad else t
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(np.zeros, size, dtype, requires_grad)
+def zeros(*size, **options) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``."""
+    o = Options("zeros", options)
+    return o.make(np.zeros(o.shape(size), o.dtype))
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(np.ones, size, dtype, requires_grad)
+def ones(*size, **options) -> Tensor:
+    """A tensor of ones."""
+    o = Options("ones", options)
+    return o.make(np.ones(o.shape(size), o.dtype))
 
 
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _filled(np.zeros, size, dtype, requires_grad)
+def empty(*size, **options) -> Tensor:
+    """A tensor to be filled (zeros here: NumPy memory is not left uninitialized)."""
+    o = Options("empty", options)
+    return o.make(np.zeros(o.shape(size), o.dtype))
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, **options) -> Tensor:
     """A tensor of ``fill_value``; its dtype follows the value (bool, int64, float32), as in
     PyTorch."""
-    if dtype is None:
-        dtype = Tensor(fill_value).dtype
-    t = Tensor._wrap(np.full(_shape((size,)), fill_value, dtype=np.dtype(dtype)))
-    return t.requires_grad_(requires_grad) if requires_grad else t
+    o = Options("full", options, default=Tensor(fill_value)._data.dtype)
+    return o.make(np.full(_sizes((size,)), fill_value, o.dtype))
 
 
-def zeros_like(t: Tensor, dtype=None) -> Tensor:
-    return zeros(*t.shape, dtype=dtype or t.dtype)
+def eye(n: int, m: int | None = None, **options) -> Tensor:
+    """The ``n`` x ``m`` identity (ones on the diagonal)."""
+    o = Options("eye", options)
+    return o.make(np.eye(n, m, dtype=o.dtype))
 
 
-def ones_like(t: Tensor, dtype=None) -> Tensor:
-    return ones(*t.shape, dtype=dtype or t.dtype)
-
-
-def _random(draw, size, dtype, requires_grad) -> Tensor:
-    dtype = np.dtype(dtype or default_dtype())
-    t = Tensor._wrap(draw(random.generator(), _shape(size)).astype(dtype, copy=False))
-    return t.requires_grad_(requires_grad) if requires_grad else t
-
-
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the global generator (see ``manual_seed``)."""
-    return _random(lambda g, s: g.standard_normal(s), size, dtype, requires_grad)
-
-
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) from the global generator."""
-    return _random(lambda g, s: g.random(s), size, dtype, requires_grad)
-
-
-def randint(low: int, high: int, size, dtype=None) -> Tensor:
-    """Integers uniform in [low, high) from the global generator."""
-    values = random.generator().integers(low, high, size=tuple(size))
-    return Tensor._wrap(values.astype(np.dtype(dtype or np.int64)))
-
-
-def randperm(n: int) -> Tensor:
-    """A random permutation of ``0 .. n - 1``."""
-    return Tensor._wrap(random.generator().permutation(n).astype(np.int64))
-
-
-def arange(start, end=None, step=1, dtype=None) -> Tensor:
+def arange(start=0, end=None, step=1, **options) -> Tensor:
+    """``start, start + step, ...`` below ``end``; int64 unless a bound or the step is a float."""
     if end is None:
         start, end = 0, start
-    values = np.arange(start, end, step)
-    if dtype is None and values.dtype == np.float64:
-        dtype = default_dtype()
-    return Tensor._wrap(values.astype(dtype) if dtype is not None else values)
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    floating = any(isinstance(v, float | np.floating) for v in (start, end, step))
+    o = Options("arange", options, default=None if floating else np.dtype(np.int64))
+    return o.make(np.arange(start, end, step))
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
-    return math_ops.Cat.apply(*tensors, dim=dim)
+def linspace(start, end, steps: int, **options) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    return Options("linspace", options).make(np.linspace(float(start), float(end), int(steps)))
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along a new dimension."""
-    return math_ops.Stack.apply(*tensors, dim=dim)
+def logspace(start, end, steps: int, base: float = 10.0, **options) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    values = np.logspace(float(start), float(end), int(steps), base=base)
+    return Options("logspace", options).make(values)
 
 
-def where(condition, a, b) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b``."""
-    a = a if isinstance(a, Tensor) else tensor(a)
-    b = b if isinstance(b, Tensor) else tensor(b)
-    return math_ops.Where.apply(a, b, condition=np.asarray(condition))
+def _like(name: str, input: Tensor, options: dict, make) -> Tensor:
+    """A new tensor of ``input``'s shape (and dtype, unless given): ``make(options, shape)``."""
+    o = Options(name, options, default=input._data.dtype)
+    return o.make(make(o, input._data.shape))
+
+
+def zeros_like(input: Tensor, **options) -> Tensor:
+    return _like("zeros_like", input, options, lambda o, shape: np.zeros(shape, o.dtype))
+
+
+def ones_like(input: Tensor, **options) -> Tensor:
+    return _like("ones_like", input, options, lambda o, shape: np.ones(shape, o.dtype))
+
+
+def empty_like(input: Tensor, **options) -> Tensor:
+    return _like("empty_like", input, options, lambda o, shape: np.zeros(shape, o.dtype))
+
+
+def full_like(input: Tensor, fill_value, **options) -> Tensor:
+    return _like("full_like", input, options, lambda o, shape: np.full(shape, fill_value, o.dtype))

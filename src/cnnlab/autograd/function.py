@@ -11,15 +11,26 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd.grad_mode import _GradMode
+from cnnlab.autograd.versions import Clock, check_saved
 
 _NOTHING_NEEDED = [(False,) * n for n in range(16)]
 
 
 class Function:
-    """One recorded op: ``inputs`` are its arguments, ``needs_input_grad`` which want gradients."""
+    """One recorded op: ``inputs`` are its arguments, ``needs_input_grad`` which want gradients.
+
+    ``edges`` are the ops that made the inputs when this one was recorded (an in-place op
+    gives a tensor a new history afterwards; the gradient still goes to the old one), ``stamp``
+    the time it was recorded (see ``versions``), ``hooks`` the functions that see (and may
+    replace) the gradient of its output.
+    """
 
     inputs: tuple = ()
+    edges: tuple = ()
     needs_input_grad: tuple[bool, ...] = ()
+    stamp = 0
+    hooks: list | None = None
+    overwritten: str | None = None
 
     def forward(self, *args, **options) -> np.ndarray:
         raise NotImplementedError
@@ -43,6 +54,8 @@ class Function:
         result = Tensor._wrap(out, record)
         if record:
             fn.inputs = inputs
+            fn.edges = [None if t is None else t.grad_fn for t in inputs]
+            fn.stamp = Clock.now
             result.grad_fn = fn
         return result
 
@@ -58,14 +71,13 @@ def _topological_order(root: Function) -> list[Function]:
     """Nodes reachable from ``root``, each after every node that consumes its output."""
     order: list[Function] = []
     visited = {id(root)}
-    stack = [(root, iter(root.inputs))]
+    stack = [(root, iter(root.edges))]
     while stack:
         node, parents = stack[-1]
-        for t in parents:
-            fn = None if t is None else t.grad_fn
+        for fn in parents:
             if fn is not None and id(fn) not in visited:
                 visited.add(id(fn))
-                stack.append((fn, iter(fn.inputs)))
+                stack.append((fn, iter(fn.edges)))
                 break
         else:
             stack.pop()
@@ -76,12 +88,17 @@ def _topological_order(root: Function) -> list[Function]:
 
 def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Backpropagate ``grad`` from tensor ``root`` to every leaf that requires a gradient."""
+    leaves = LeafGradients()
     if root.grad_fn is None or root._retains_grad:
-        root._accumulate_grad(grad)
-    if root.grad_fn is None:
-        return
-    grads = {id(root.grad_fn): grad}
-    for fn in _topological_order(root.grad_fn):
+        leaves.add(root, grad) if root.grad_fn is None else root._accumulate_grad(grad)
+    if root.grad_fn is not None:
+        _propagate(root.grad_fn, grad, retain_graph, leaves)
+    leaves.finish()
+
+
+def _propagate(start: Function, grad: np.ndarray, retain_graph: bool, leaves) -> None:
+    grads = {id(start): grad}
+    for fn in _topological_order(start):
         grad_out = grads.pop(id(fn), None)
         if grad_out is None:
             continue
@@ -90,22 +107,72 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 "Trying to backward through the graph a second time; pass retain_graph=True "
                 "to the first backward() call"
             )
+        if fn.stamp < Clock.now:
+            check_saved(fn)
+        if fn.hooks is not None:
+            grad_out = run_hooks(fn.hooks, grad_out)
         input_grads = fn.backward(grad_out)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for t, g, needed in zip(fn.inputs, input_grads, fn.needs_input_grad, strict=False):
+        for t, edge, g, needed in zip(
+            fn.inputs, fn.edges, input_grads, fn.needs_input_grad, strict=False
+        ):
             if not needed or g is None:
                 continue
-            if t.grad_fn is None:
-                t._accumulate_grad(g)
+            if edge is None:
+                leaves.add(t, g)
                 continue
-            if t._retains_grad:
+            if t._retains_grad and t.grad_fn is edge:
                 t._accumulate_grad(g)
-            key = id(t.grad_fn)
+            key = id(edge)
             grads[key] = g if key not in grads else grads[key] + g
         if not retain_graph:
             fn.__dict__.clear()
             fn.inputs = ()
+
+
+class LeafGradients:
+    """Adds gradients into leaves' ``.grad``; a leaf with hooks gets the total of one backward
+    pass, run through its hooks, at the end (as PyTorch calls a hook once per pass)."""
+
+    active = False  # whether any leaf ever had a hook: until then, no look-up at all
+
+    def __init__(self) -> None:
+        self.pending: dict[int, list] = {}
+
+    def add(self, t, g: np.ndarray) -> None:
+        if LeafGradients.active and _leaf_hooks(t):
+            entry = self.pending.get(id(t))
+            if entry is None:
+                self.pending[id(t)] = [t, g]
+            else:
+                entry[1] = entry[1] + g
+            return
+        t._accumulate_grad(g)
+
+    def finish(self) -> None:
+        for t, g in self.pending.values():
+            t._accumulate_grad(run_hooks(_leaf_hooks(t), g))
+
+
+def _leaf_hooks(t):
+    meta = getattr(t, "_meta", None)
+    return None if meta is None else meta.hooks
+
+
+def run_hooks(hooks, grad: np.ndarray) -> np.ndarray:
+    """Call each hook with the gradient (a Tensor); one that returns a tensor replaces it."""
+    for hook in list(hooks):
+        replaced = hook(Tensor._wrap(grad))
+        if replaced is not None:
+            array = replaced._data if isinstance(replaced, Tensor) else np.asarray(replaced)
+            if array.shape != grad.shape:
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                    f"{array.shape}, expected {grad.shape}"
+                )
+            grad = array.astype(grad.dtype, copy=False)
+    return grad
 
 
 from cnnlab.autograd.tensor import Tensor  # noqa: E402  (the two modules refer to each other)

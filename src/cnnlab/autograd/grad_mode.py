@@ -1,4 +1,5 @@
-"""Switching gradient recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``."""
+"""Switching gradient recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``,
+``inference_mode``."""
 
 from __future__ import annotations
 
@@ -79,3 +80,18 @@ class set_grad_enabled(_GradModeContext):
         # as a decorator it only applies inside the function: undo the switch made by __init__
         _GradMode.enabled = self.previous
         return super().__call__(func)
+
+
+class inference_mode(_GradModeContext):
+    """As ``no_grad`` (cnnlab has no separate inference tensors): ``with inference_mode():``,
+    ``@inference_mode()``, ``@inference_mode``, and ``inference_mode(False)`` to record."""
+
+    def __new__(cls, mode=True):
+        context = super().__new__(cls)
+        if callable(mode):  # used as a bare decorator
+            context.mode = False
+            return context(mode)
+        return context
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not bool(mode)

@@ -1,4 +1,5 @@
-"""Differentiable arithmetic, elementwise functions, reductions and shape ops.
+"""Differentiable arithmetic and elementwise functions (reductions: ``reduce_ops``; shape
+ops: ``shape_ops``; indexing: ``index_ops``).
 
 Each class is one op: ``forward`` on arrays next to the ``backward`` that the chain rule gives it.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd.function import Function
-from cnnlab.autograd.types import promote
+from cnnlab.autograd.types import default_dtype, promote
 from cnnlab.ops import activation
 
 
@@ -66,13 +67,19 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """``a * b``; each saves only what the other's gradient needs (as PyTorch, so an in-place
+    change raises at backward exactly where it would there)."""
+
     def forward(self, a, b):
-        self.a, self.b = _same_dtype(a, b)
-        return self.a * self.b
+        a, b = _same_dtype(a, b)
+        self.shapes = a.shape, b.shape
+        self.a = a if self.needs_input_grad[1] else None
+        self.b = b if self.needs_input_grad[0] else None
+        return a * b
 
     def backward(self, grad):
-        ga = unbroadcast(grad * self.b, self.a.shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(grad * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        ga = unbroadcast(grad * self.b, self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = unbroadcast(grad * self.a, self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -80,15 +87,17 @@ class Div(Function):
     def forward(self, a, b):
         a, b = _same_dtype(a, b)
         if a.dtype.kind != "f":
-            a, b = a.astype(np.float32), b.astype(np.float32)
-        self.a, self.b = a, b
+            a, b = a.astype(default_dtype()), b.astype(default_dtype())
+        self.shapes = a.shape, b.shape
+        self.a = a if self.needs_input_grad[1] else None
+        self.b = b
         return a / b
 
     def backward(self, grad):
-        ga = unbroadcast(grad / self.b, self.a.shape) if self.needs_input_grad[0] else None
+        ga = unbroadcast(grad / self.b, self.shapes[0]) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
-            gb = unbroadcast(-grad * self.a / (self.b * self.b), self.b.shape)
+            gb = unbroadcast(-grad * self.a / (self.b * self.b), self.shapes[1])
         return ga, gb
 
 
@@ -132,18 +141,26 @@ class MatMul(Function):
     """``a @ b`` with NumPy's rules for 1-D and batched operands."""
 
     def forward(self, a, b):
-        self.a, self.b = _same_dtype(a, b)
-        return self.a @ self.b
+        a, b = _same_dtype(a, b)
+        self.shapes = a.shape, b.shape
+        self.a = a if self.needs_input_grad[1] else None
+        self.b = b if self.needs_input_grad[0] else None
+        return a @ b
 
     def backward(self, grad):
-        a = self.a if self.a.ndim > 1 else self.a[None, :]
-        b = self.b if self.b.ndim > 1 else self.b[:, None]
-        grad = grad.reshape((a @ b).shape) if self.a.ndim == 1 or self.b.ndim == 1 else grad
+        shape_a, shape_b = self.shapes
+        a_shape = shape_a if len(shape_a) > 1 else (1, *shape_a)
+        b_shape = shape_b if len(shape_b) > 1 else (*shape_b, 1)
+        if len(shape_a) == 1 or len(shape_b) == 1:
+            batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+            grad = grad.reshape(*batch, a_shape[-2], b_shape[-1])
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = unbroadcast(grad @ b.swapaxes(-1, -2), a.shape).reshape(self.a.shape)
+            b = self.b.reshape(b_shape)
+            ga = unbroadcast(grad @ b.swapaxes(-1, -2), a_shape).reshape(shape_a)
         if self.needs_input_grad[1]:
-            gb = unbroadcast(a.swapaxes(-1, -2) @ grad, b.shape).reshape(self.b.shape)
+            a = self.a.reshape(a_shape)
+            gb = unbroadcast(a.swapaxes(-1, -2) @ grad, b_shape).reshape(shape_b)
         return ga, gb
 
 
@@ -246,49 +263,6 @@ class LogSoftmax(Function):
         return activation.log_softmax_backward(grad, self.out, self.dim)
 
 
-def _reduced_axes(dim, ndim: int) -> tuple[int, ...]:
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
-    return tuple(d % max(ndim, 1) for d in dims)
-
-
-class Sum(Function):
-    def forward(self, x, dim, keepdim):
-        self.shape, self.axes, self.keepdim = x.shape, _reduced_axes(dim, x.ndim), keepdim
-        return np.asarray(x.sum(axis=self.axes, keepdims=keepdim))
-
-    def backward(self, grad):
-        if not self.keepdim:
-            grad = np.expand_dims(grad, self.axes)
-        return np.broadcast_to(grad, self.shape)
-
-
-class Mean(Function):
-    def forward(self, x, dim, keepdim):
-        self.shape, self.axes, self.keepdim = x.shape, _reduced_axes(dim, x.ndim), keepdim
-        self.count = int(np.prod([x.shape[a] for a in self.axes]))
-        return np.asarray(x.mean(axis=self.axes, keepdims=keepdim))
-
-    def backward(self, grad):
-        if not self.keepdim:
-            grad = np.expand_dims(grad, self.axes)
-        return np.broadcast_to(grad / self.count, self.shape)
-
-
-class AMax(Function):
-    """The largest (``smallest``: the smallest) element; its gradient is shared evenly among
-    ties, as in PyTorch."""
-
-    def forward(self, x, smallest=False):
-        out = x.min() if smallest else x.max()
-        self.winners = x == out
-        return np.asarray(out)
-
-    def backward(self, grad):
-        return self.winners * (grad / self.winners.sum()).astype(grad.dtype)
-
-
 class Maximum(Function):
     """Elementwise maximum (``smallest``: minimum); a tie sends half the gradient each way, as
     in PyTorch."""
@@ -305,93 +279,18 @@ class Maximum(Function):
         return ga, gb
 
 
-class TakeAlong(Function):
-    """Values at ``index`` along ``dim`` (max/min over a dimension); gradient goes back there."""
+class Elementwise(Function):
+    """``f(x)`` for an elementwise ``f`` given with its derivative ``derivative(x, out)``
+    (sin, cos, log2, floor, ...); ``op`` names it (``Log2Backward``)."""
 
-    def forward(self, x, index, dim):
-        self.shape, self.index, self.dim = x.shape, index, dim
-        return np.take_along_axis(x, index, axis=dim)
-
-    def backward(self, grad):
-        out = np.zeros(self.shape, dtype=grad.dtype)
-        np.put_along_axis(out, self.index, grad, axis=self.dim)
+    def forward(self, x, f, derivative, op):
+        out = f(x)
+        self.x, self.out, self.derivative, self.op = x, out, derivative, op
         return out
 
-
-class Reshape(Function):
-    def forward(self, x, shape):
-        self.shape = x.shape
-        return x.reshape(shape)
-
     def backward(self, grad):
-        return grad.reshape(self.shape)
+        return (grad * self.derivative(self.x, self.out)).astype(grad.dtype, copy=False)
 
-
-class Permute(Function):
-    def forward(self, x, dims):
-        self.inverse = tuple(np.argsort(dims))
-        return x.transpose(dims)
-
-    def backward(self, grad):
-        return grad.transpose(self.inverse)
-
-
-class Expand(Function):
-    def forward(self, x, shape):
-        self.shape = x.shape
-        return np.broadcast_to(x, shape).copy()
-
-    def backward(self, grad):
-        return unbroadcast(grad, self.shape)
-
-
-def _is_basic_index(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, int | slice | type(None) | type(Ellipsis)) for p in parts)
-
-
-class GetItem(Function):
-    def forward(self, x, index):
-        self.shape, self.index, self.dtype = x.shape, index, x.dtype
-        return x[index]
-
-    def backward(self, grad):
-        out = np.zeros(self.shape, dtype=grad.dtype)
-        if _is_basic_index(self.index):
-            out[self.index] += grad
-        else:
-            np.add.at(out, self.index, grad)
-        return out
-
-
-class Cat(Function):
-    def forward(self, *arrays, dim):
-        self.dim = dim
-        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=dim)
-
-    def backward(self, grad):
-        return tuple(np.split(grad, self.bounds, axis=self.dim))
-
-
-class Stack(Function):
-    def forward(self, *arrays, dim):
-        self.dim = dim
-        return np.stack(arrays, axis=dim)
-
-    def backward(self, grad):
-        return tuple(np.moveaxis(grad, self.dim, 0))
-
-
-class Where(Function):
-    def forward(self, a, b, condition):
-        self.condition = condition
-        self.shapes = a.shape, b.shape
-        return np.where(condition, *_same_dtype(a, b))
-
-    def backward(self, grad):
-        zero = np.zeros((), dtype=grad.dtype)
-        return (
-            unbroadcast(np.where(self.condition, grad, zero), self.shapes[0]),
-            unbroadcast(np.where(self.condition, zero, grad), self.shapes[1]),
-        )
+    @property
+    def name(self) -> str:
+        return f"{self.op}Backward"
