@@ -13,25 +13,8 @@ from hypothesis.extra import numpy as hnp
 
 import cnnlab
 from cnnlab.autograd.gradcheck import gradcheck
-from reference import DTYPES, assert_close, assert_close_conditioned
-
-
-def dtype_name(t) -> str:
-    """``float32``, ``int64``, ``bool``, ... for a cnnlab or a torch tensor."""
-    if isinstance(t, torch.Tensor):
-        return str(t.dtype).removeprefix("torch.")
-    return np.dtype(t.dtype).name
-
-
-def both(fn):
-    """``fn(cnnlab)`` and ``fn(torch)``, or the exception types each raised."""
-    results = []
-    for lib in (cnnlab, torch):
-        try:
-            results.append(fn(lib))
-        except Exception as error:
-            results.append(type(error))
-    return results
+from differential import both, check_against_torch, check_by_finite_differences, dtype_name, values
+from reference import DTYPES, assert_close
 
 
 # ----- creation and dtypes
@@ -179,7 +162,7 @@ def test_zero_d_integer_tensor_is_an_index():
             items[not_an_index]
 
 
-def test_conversions_change_dtype_and_keep_values():
+def test_conversions_change_dtype_and_keepvalues():
     x = cnnlab.tensor([1.7, -2.2, 0.0])
     assert x.long().tolist() == torch.tensor([1.7, -2.2, 0.0]).long().tolist()
     assert dtype_name(x.double()) == "float64" and dtype_name(x.int()) == "int32"
@@ -528,21 +511,6 @@ def test_repr_shows_grad_fn_or_requires_grad_like_torch():
 
 
 # ----- differentiable ops: forward and gradients against PyTorch
-UNSATURATED = {np.dtype(np.float32): 2.0, np.dtype(np.float64): 5.0}
-
-
-def _values(rng, shape, dtype, kind):
-    """Inputs away from the places an op is not smooth, so finite differences hold."""
-    x = rng.standard_normal(shape)
-    if kind == "positive":
-        x = 0.5 + np.abs(x)
-    elif kind == "unsaturated":  # see SATURATION in tests/nn/test_functional.py
-        x = np.clip(x, -UNSATURATED[np.dtype(dtype)], UNSATURATED[np.dtype(dtype)])
-    elif kind == "away_from_zero":
-        x = np.sign(x + 1e-300) * (0.3 + np.abs(x))
-    return x.astype(dtype)
-
-
 UNARY = {
     "neg": (lambda lib, x: -x, "any"),
     "exp": (lambda lib, x: lib.exp(x), "any"),
@@ -587,36 +555,6 @@ UNARY = {
 }
 
 
-def run(lib, fn, arrays, grad):
-    """``fn(lib, *tensors)`` and the gradients of its inputs for the output gradient ``grad``."""
-    tensors = [lib.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(lib, *tensors)
-    out.backward(lib.tensor(grad.astype(dtype_name(out))))
-    return out, [t.grad for t in tensors]
-
-
-def check_against_torch(name, fn, arrays, dtype, seed=0):
-    """Forward and the gradient of every input of ``fn(lib, *tensors)``, cnnlab vs torch (and,
-    for float32, torch in float64 from the same values, for ill-conditioned cases)."""
-    shape = tuple(fn(torch, *(torch.tensor(a) for a in arrays)).shape)
-    grad = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-    (out, grads), (ref, ref_grads) = (run(lib, fn, arrays, grad) for lib in (cnnlab, torch))
-    exact, exact_grads = ref, ref_grads
-    if np.dtype(dtype) == np.float32:
-        exact, exact_grads = run(torch, fn, [a.astype(np.float64) for a in arrays], grad)
-    assert dtype_name(out) == dtype_name(ref), name
-    assert out.shape == tuple(ref.shape), name
-    assert_close_conditioned(f"{name} forward", out, ref, exact, dtype)
-    for i, (a, b, c) in enumerate(zip(grads, ref_grads, exact_grads, strict=True)):
-        assert dtype_name(a) == dtype_name(b)
-        assert_close_conditioned(f"{name} grad {i}", a, b, c, dtype)
-
-
-def check_by_finite_differences(fn, arrays):
-    inputs = [cnnlab.tensor(a.astype(np.float64), requires_grad=True) for a in arrays]
-    assert gradcheck(lambda *ts: fn(cnnlab, *ts), inputs)
-
-
 MIN_DIMS = {
     "T": 1,
     "transpose": 1,
@@ -637,7 +575,7 @@ def test_unary_op_matches_torch(op, data, dtype, seed):
     fn, kind = UNARY[op]
     shape = data.draw(hnp.array_shapes(min_dims=MIN_DIMS.get(op, 0), max_dims=4, max_side=4))
     check_against_torch(
-        op, fn, [_values(np.random.default_rng(seed), shape, dtype, kind)], dtype, seed
+        op, fn, [values(np.random.default_rng(seed), shape, dtype, kind)], dtype, seed
     )
 
 
@@ -647,7 +585,7 @@ def test_unary_op_matches_torch(op, data, dtype, seed):
 def test_unary_op_gradient_matches_finite_differences(op, data, seed):
     fn, kind = UNARY[op]
     shape = data.draw(hnp.array_shapes(min_dims=MIN_DIMS.get(op, 0), max_dims=3, max_side=3))
-    check_by_finite_differences(fn, [_values(np.random.default_rng(seed), shape, np.float64, kind)])
+    check_by_finite_differences(fn, [values(np.random.default_rng(seed), shape, np.float64, kind)])
 
 
 BINARY = {
@@ -673,7 +611,7 @@ BINARY = {
 def test_binary_op_with_broadcasting_matches_torch(op, shapes, dtype, seed):
     fn, kind = BINARY[op]
     rng = np.random.default_rng(seed)
-    arrays = [_values(rng, shape, dtype, kind) for shape in shapes.input_shapes]
+    arrays = [values(rng, shape, dtype, kind) for shape in shapes.input_shapes]
     check_against_torch(op, fn, arrays, dtype, seed)
 
 
@@ -686,7 +624,7 @@ def test_binary_op_with_broadcasting_matches_torch(op, shapes, dtype, seed):
 def test_binary_op_gradient_matches_finite_differences(op, shapes, seed):
     fn, kind = BINARY[op]
     rng = np.random.default_rng(seed)
-    arrays = [_values(rng, shape, np.float64, kind) for shape in shapes.input_shapes]
+    arrays = [values(rng, shape, np.float64, kind) for shape in shapes.input_shapes]
     check_by_finite_differences(fn, arrays)
 
 

@@ -19,6 +19,10 @@ class ComparisonMethods:
     def __eq__(self, other):  # type: ignore[override]
         return self._compare(other, np.equal)
 
+    def __hash__(self) -> int:
+        # by identity, as PyTorch: two equal 0-d tensors are two keys of a dict
+        return id(self)
+
     def __ne__(self, other):  # type: ignore[override]
         return self._compare(other, np.not_equal)
 

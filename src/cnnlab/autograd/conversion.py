@@ -57,10 +57,6 @@ class ConversionMethods:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def __hash__(self) -> int:
-        # by identity, as PyTorch: two equal 0-d tensors are two keys of a dict
-        return id(self)
-
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
             return format(self.item(), spec)

@@ -294,3 +294,16 @@ class Elementwise(Function):
     @property
     def name(self) -> str:
         return f"{self.op}Backward"
+
+
+# The reductions, shape and index ops live in their own modules; their names stay importable here.
+from cnnlab.autograd.index_ops import Where  # noqa: E402, F401
+from cnnlab.autograd.reduce_ops import AMax, Mean, Sum, TakeAlong  # noqa: E402, F401
+from cnnlab.autograd.shape_ops import (  # noqa: E402, F401
+    Cat,
+    Expand,
+    GetItem,
+    Permute,
+    Reshape,
+    Stack,
+)

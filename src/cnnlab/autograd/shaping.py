@@ -77,8 +77,14 @@ class ShapeMethods:
     swapaxes = swapdims = transpose
 
     def movedim(self, source, destination):
-        order = np.moveaxis(np.arange(self.ndim), source, destination)
-        return self.permute(*(int(i) for i in np.argsort(order)))
+        """Dimensions ``source`` moved to positions ``destination`` (ints or tuples), the others
+        keeping their order."""
+        sources = [_axis(d, self.ndim) for d in _as_tuple(source)]
+        targets = [_axis(d, self.ndim) for d in _as_tuple(destination)]
+        order = [d for d in range(self.ndim) if d not in sources]
+        for target, moved in sorted(zip(targets, sources, strict=True)):
+            order.insert(target, moved)
+        return self.permute(*order)
 
     moveaxis = movedim
 
@@ -186,9 +192,13 @@ class ShapeMethods:
         return self.split(max(-(-length // chunks), 1), dim)
 
     def tensor_split(self, sections, dim: int = 0):
+        """``sections`` pieces of near-equal length (the first ones one longer), or the pieces
+        between the given indices."""
         length = self._data.shape[_axis(dim, self.ndim)]
         if isinstance(sections, int):
-            bounds = [length * i // sections for i in range(sections + 1)]
+            short, longer = divmod(length, sections)
+            sizes = [short + 1] * longer + [short] * (sections - longer)
+            bounds = list(itertools.accumulate(sizes, initial=0))
         else:
             bounds = [0, *sections, length]
         return tuple(self.narrow(dim, a, max(b - a, 0)) for a, b in itertools.pairwise(bounds))
@@ -223,6 +233,10 @@ def _sizes(args: tuple) -> tuple:
         return tuple(operator.index(n) for n in args)
     except TypeError:
         raise TypeError(f"sizes must be ints, got {args}") from None
+
+
+def _as_tuple(dims) -> tuple:
+    return (dims,) if isinstance(dims, int) else tuple(dims)
 
 
 def _is_dtype_like(value) -> bool:
