@@ -7,6 +7,8 @@ A ``torch`` name cnnlab does not have raises ``NotImplementedError`` naming it.
 """
 
 import math as _math
+from importlib import import_module as _import_module
+from importlib.util import find_spec as _find_spec
 
 from cnnlab import amp, backends, cuda, nn, optim, utils
 from cnnlab.autograd import random
@@ -155,4 +157,7 @@ def set_float32_matmul_precision(precision) -> None:
 
 
 def __getattr__(name: str):
+    # a subpackage not imported yet (cnnlab.onnx, cnnlab.vision) loads on first use, as torch.onnx
+    if not name.startswith("_") and _find_spec(f"cnnlab.{name}") is not None:
+        return _import_module(f"cnnlab.{name}")
     return missing(name, "cnnlab")
