@@ -486,6 +486,40 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int | None:
+    return int(text) if 0 <= int(text) <= 65535 else None
+
+
+PORT = typed(_port, "a port number in 0..65535")
+
+
+def add_serve_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="a web page: draw a digit, see the prediction, the feature maps and eq. (8.2)",
+        description="Serve a local web page for a checkpoint: draw a digit (or upload an "
+        "image) and see the prediction, every layer's feature maps and filters, eq. (8.2) for "
+        "any clicked cell, and the training runs. Needs the 'serve' extra.",
+    )
+    p.add_argument(
+        "checkpoint",
+        nargs="?",
+        help="a checkpoint.npz or a run directory (default: the latest run under --runs, "
+        "else the pretrained LeNet-5 that ships with cnnlab)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=PORT, default=8000, help="(default: 8000; 0: any free port)")
+    p.add_argument("--runs", default="runs", metavar="DIR", help="runs directory (default: runs)")
+    p.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from cnnlab.serve import serve
+
+    serve(args.checkpoint, host=args.host, port=args.port, runs_dir=args.runs)
+    return 0
+
+
 COMMANDS: tuple[Callable, ...] = (
     add_train_parser,
     add_evaluate_parser,
@@ -494,6 +528,7 @@ COMMANDS: tuple[Callable, ...] = (
     add_shape_parser,
     add_bench_parser,
     add_export_parser,
+    add_serve_parser,
 )
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from types import ModuleType
+
+import numpy as np
 
 from cnnlab.models.chapter_net import chapter_net
 from cnnlab.models.engine import engine_module, engine_name
@@ -87,6 +91,27 @@ def model_spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
+# Weights shipped in the package: checkpoints written by ``cnnlab train`` (see the README).
+PRETRAINED: dict[str, str] = {"lenet5": "lenet5-mnist5k.npz"}
+
+
+def pretrained_path(name: str) -> Path:
+    """The packaged checkpoint of model ``name`` (only ``lenet5``, trained on ``mnist5k``)."""
+    if name not in PRETRAINED:
+        raise ValueError(
+            f"no pretrained weights for {name!r}; pretrained models: {', '.join(PRETRAINED)}"
+        )
+    return Path(str(resources.files("cnnlab.models") / "pretrained" / PRETRAINED[name]))
+
+
+def pretrained_state(name: str) -> dict[str, np.ndarray]:
+    """The state_dict arrays of the packaged checkpoint of ``name``."""
+    path = pretrained_path(name)
+    with np.load(path, allow_pickle=False) as archive:
+        prefix = "model/"
+        return {key[len(prefix) :]: archive[key] for key in archive.files if key.startswith(prefix)}
+
+
 def build(
     name: str,
     engine: str | ModuleType = "numpy",
@@ -95,11 +120,14 @@ def build(
     num_classes: int | None = None,
     image_size: int | None = None,
     seed: int | None = None,
+    pretrained: bool = False,
 ):
     """Build the registered model ``name`` on ``engine`` (``"numpy"`` or ``"torch"``).
 
     Arguments left as ``None`` take the model's defaults (``MODELS[name]``); the parameter
-    names and counts are the same on both engines, so state_dicts move between them.
+    names and counts are the same on both engines, so state_dicts move between them. With
+    ``pretrained`` the weights are those shipped in the package (``lenet5`` for 1x28x28
+    digits, trained on ``mnist5k``), the model in eval mode.
 
     With ``seed``, the engine's global generator is seeded (``manual_seed(seed)``) and the
     initial weights are drawn once, by cnnlab's NumPy engine from that seed, whichever engine
@@ -112,6 +140,12 @@ def build(
         18090
     """
     spec = model_spec(name)
+    state = pretrained_state(name) if pretrained else None
+    if pretrained and (in_channels, num_classes, image_size) != (None, None, None):
+        raise ValueError(
+            f"pretrained {name} takes its default input {'x'.join(map(str, spec.input_shape))} "
+            "and classes; leave in_channels, num_classes and image_size unset"
+        )
     if in_channels is None:
         in_channels = spec.input_shape[0]
         image_size = spec.input_shape[1] if image_size is None else image_size
@@ -120,6 +154,16 @@ def build(
         num_classes=spec.num_classes if num_classes is None else num_classes,
         image_size=default_image_size(in_channels) if image_size is None else image_size,
     )
+    model = initial_model(spec, engine, sizes, seed)
+    if state is not None:
+        lib = engine_module(engine)
+        model.load_state_dict({key: lib.from_numpy(value) for key, value in state.items()})
+        model.eval()
+    return model
+
+
+def initial_model(spec: ModelSpec, engine, sizes: dict[str, int], seed: int | None):
+    """The model with its initial weights, drawn from ``seed`` when one is given."""
     if seed is None:
         return spec.builder(engine, **sizes)
     lib = engine_module(engine)
