@@ -42,7 +42,9 @@ def test_pretrained_lenet5_reads_mnist_on_both_engines(test_split):
 
 
 def test_pretrained_refuses_other_models_and_shapes():
-    with pytest.raises(ValueError, match="no pretrained weights for 'lenet5_bn'; pretrained models: lenet5"):
+    with pytest.raises(
+        ValueError, match="no pretrained weights for 'lenet5_bn'; pretrained models: lenet5"
+    ):
         build("lenet5_bn", pretrained=True)
     with pytest.raises(ValueError, match="pretrained lenet5 takes its default input 1x28x28"):
         build("lenet5", in_channels=3, pretrained=True)
@@ -60,4 +62,6 @@ def test_the_readme_command_trains_the_packaged_weights():
     saved = load_checkpoint(pretrained_path("lenet5")).config
     for field in TRAJECTORY_FIELDS:
         assert saved[field] == expected[field], field
-    assert re.search(r"cp runs/lenet5-mnist5k/checkpoint\.npz\s+src/cnnlab/models/pretrained/", README)
+    assert re.search(
+        r"cp runs/lenet5-mnist5k/checkpoint\.npz\s+src/cnnlab/models/pretrained/", README
+    )

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -37,6 +38,14 @@ MAX_BODY = 2 * 1024 * 1024
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 INVERT_CHOICES = {"auto": None, "true": True, "yes": True, "false": False, "no": False}
 STATIC = Path(__file__).parent / "static"
+
+
+class ApiResponse(JSONResponse):
+    """JSON written by orjson: NumPy arrays (the feature maps) as nested lists, fast, and NaN
+    or infinite numbers (from a diverged model) as ``null``, so the JSON stays valid."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 class ApiError(Exception):
@@ -101,15 +110,13 @@ def invert_option(request: Request) -> bool | None:
     return INVERT_CHOICES[text]
 
 
-async def predict(request: Request) -> JSONResponse:
+async def predict(request: Request) -> ApiResponse:
     network: Network = request.app.state.network
     kind = content_type(request)
     if kind in IMAGE_TYPES:
         invert = invert_option(request)
         data = await read_body(request)
-        image, inverted = await run_in_threadpool(
-            array_from_image, data, network.input_shape, network.dataset, invert
-        )
+        image, inverted = await run_in_threadpool(array_from_image, data, network.loaded, invert)
     elif kind == "application/json":
         image, inverted = json_image(await read_json(request), network), None
     else:
@@ -119,7 +126,7 @@ async def predict(request: Request) -> JSONResponse:
             f"({', '.join(IMAGE_TYPES)}), got {kind or 'none'!r}",
         )
     result = await run_in_threadpool(network.predict, image)
-    return JSONResponse({**result, "inverted": inverted})
+    return ApiResponse({**result, "inverted": inverted})
 
 
 def cell_index(payload: dict[str, Any], name: str) -> int:
@@ -129,7 +136,7 @@ def cell_index(payload: dict[str, Any], name: str) -> int:
     return value
 
 
-async def explain(request: Request) -> JSONResponse:
+async def explain(request: Request) -> ApiResponse:
     network: Network = request.app.state.network
     payload = await read_json(request)
     image = json_image(payload, network)
@@ -137,35 +144,35 @@ async def explain(request: Request) -> JSONResponse:
     if not isinstance(layer, str):
         raise ApiError(400, f"'layer' must be a layer name, got {json.dumps(layer)}")
     cell = [cell_index(payload, name) for name in ("channel", "row", "col")]
-    return JSONResponse(await run_in_threadpool(network.explain, image, layer, *cell))
+    return ApiResponse(await run_in_threadpool(network.explain, image, layer, *cell))
 
 
-async def model_info(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.state.network.info())
+async def model_info(request: Request) -> ApiResponse:
+    return ApiResponse(request.app.state.network.info())
 
 
-async def runs(request: Request) -> JSONResponse:
+async def runs(request: Request) -> ApiResponse:
     runs_dir: Path = request.app.state.runs_dir
     found = await run_in_threadpool(list_runs, runs_dir)
-    return JSONResponse({"runs_dir": str(runs_dir), "runs": found})
+    return ApiResponse({"runs_dir": str(runs_dir), "runs": found})
 
 
-async def run(request: Request) -> JSONResponse:
+async def run(request: Request) -> ApiResponse:
     details = await run_in_threadpool(
         run_details, request.app.state.runs_dir, request.path_params["name"]
     )
-    return JSONResponse(details)
+    return ApiResponse(details)
 
 
 async def page(request: Request) -> FileResponse:
     return FileResponse(STATIC / "index.html")
 
 
-def error_response(status: int, message: str, headers=None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+def error_response(status: int, message: str, headers=None) -> ApiResponse:
+    return ApiResponse({"error": message}, status_code=status, headers=headers)
 
 
-async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+async def http_error(request: Request, error: HTTPException) -> ApiResponse:
     if error.status_code == 404:
         message = f"nothing at {request.url.path}"
     elif error.status_code == 405:
@@ -176,12 +183,12 @@ async def http_error(request: Request, error: HTTPException) -> JSONResponse:
     return error_response(error.status_code, message, error.headers)
 
 
-async def api_error(request: Request, error: Exception) -> JSONResponse:
+async def api_error(request: Request, error: Exception) -> ApiResponse:
     """The errors of this package carry their HTTP status."""
     return error_response(error.status, str(error))
 
 
-async def internal_error(request: Request, error: Exception) -> JSONResponse:
+async def internal_error(request: Request, error: Exception) -> ApiResponse:
     return error_response(500, f"internal error: {type(error).__name__}: {error}")
 
 

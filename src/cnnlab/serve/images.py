@@ -3,8 +3,9 @@
 Two ways in: a JSON array of floats in [0, 1] already shaped as the model's input (a white digit
 on black for MNIST models), or the bytes of an image file. Files are opened by Pillow with a
 pixel limit checked on the header, before anything is decoded, so a small file that would
-decompress to a huge image is refused; digits are then placed the way MNIST's were
-(:func:`cnnlab.data.images.mnist_style`), other images resized to the model's input.
+decompress to a huge image is refused; they are then made into the model's input as
+``cnnlab predict`` makes files: digits placed the way MNIST's were
+(:func:`cnnlab.data.images.mnist_style`), other images resized.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnnlab.data.images import as_grey, image_array, mnist_style
+from cnnlab.data.images import image_array
+from cnnlab.train.inference import LoadedModel
+from cnnlab.train.predict import model_input
 
 MAX_PIXELS = 4096 * 4096
-DIGIT_DATASETS = ("mnist", "mnist5k")
 
 
 class BadImage(ValueError):
@@ -139,47 +141,10 @@ def open_image(data: bytes):
         raise BadImage(f"the image cannot be decoded (truncated or damaged?): {error}") from error
 
 
-def colour_on_white(pixels: np.ndarray) -> np.ndarray:
-    """``uint8`` pixels ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` as RGB ``(H, W, 3)`` in
-    [0, 1], transparent pixels put on white."""
-    values = pixels.astype(np.float32) / np.float32(255)
-    if values.ndim == 2:
-        return np.repeat(values[..., np.newaxis], 3, axis=2)
-    if values.shape[2] == 4:
-        alpha = values[..., 3:]
-        return values[..., :3] * alpha + (1 - alpha)
-    return values
-
-
-def resized(plane: np.ndarray, height: int, width: int) -> np.ndarray:
-    """A 2-D float array at ``height x width`` (bilinear), unchanged if it has that size."""
-    if plane.shape == (height, width):
-        return plane.astype(np.float32)
-    from PIL import Image
-
-    image = Image.fromarray(plane.astype(np.float32), mode="F")
-    return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR), np.float32)
-
-
 def array_from_image(
-    data: bytes, shape: Sequence[int], dataset: str, invert: bool | None
-) -> tuple[np.ndarray, bool | None]:
-    """An image file's bytes as the model's ``float32`` input ``(C, H, W)`` in [0, 1].
-
-    Digits (models trained on MNIST) are made MNIST-style by
-    :func:`cnnlab.data.images.mnist_style`, the polarity detected unless ``invert`` forces it;
-    other images are made grey or RGB (transparency on white) and resized, inverted only when
-    ``invert`` is True.
-
-    Returns:
-        The array and whether the image was inverted (None when it is not a digit model and
-        ``invert`` was not given).
-    """
-    channels, height, width = shape
-    pixels = image_array(open_image(data))
-    if channels == 1 and dataset in DIGIT_DATASETS:
-        digit, inverted = mnist_style(pixels, invert=invert)
-        return resized(digit, height, width)[np.newaxis], bool(inverted)
-    planes = [as_grey(pixels)] if channels == 1 else np.moveaxis(colour_on_white(pixels), 2, 0)
-    image = np.clip(np.stack([resized(p, height, width) for p in planes]), 0, 1)
-    return (1 - image if invert else image), invert
+    data: bytes, loaded: LoadedModel, invert: bool | None
+) -> tuple[np.ndarray, bool]:
+    """An image file's bytes as ``loaded``'s input ``(C, H, W)`` in [0, 1], made as
+    ``cnnlab predict`` makes files (:func:`cnnlab.train.predict.model_input`: digits placed as
+    MNIST's, the polarity detected unless ``invert`` forces it), and whether it was inverted."""
+    return model_input(image_array(open_image(data)), loaded, invert)

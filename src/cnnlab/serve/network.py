@@ -12,11 +12,11 @@ import numpy as np
 
 from cnnlab.serve.explain import explain_cell
 from cnnlab.serve.geometry import direct_source, layer_window, receptive_field
-from cnnlab.serve.images import DIGIT_DATASETS
 from cnnlab.serve.trace import LayerCall, Tracer
 from cnnlab.train.inference import LoadedModel, load_model, softmax
+from cnnlab.train.predict import is_digit_model
 
-DECIMALS = 5  # feature-map values sent to the page (the eq. 8.2 terms are sent in full)
+DECIMALS = 4  # feature-map values sent to the page (the eq. 8.2 terms are sent in full)
 
 
 class BadRequest(ValueError):
@@ -35,9 +35,9 @@ class Pass:
     image_id: int
 
 
-def rounded(array: np.ndarray) -> list:
-    """``array`` as nested lists of floats with :data:`DECIMALS` decimals (short JSON)."""
-    return np.round(array.astype(np.float64), DECIMALS).tolist()
+def rounded(array: np.ndarray) -> np.ndarray:
+    """``array`` to :data:`DECIMALS` decimals, in float32: short numbers in the JSON."""
+    return np.round(array, DECIMALS).astype(np.float32)
 
 
 def is_feature_map(call: LayerCall) -> bool:
@@ -68,10 +68,6 @@ class Network:
     def input_shape(self) -> tuple[int, int, int]:
         return self.loaded.input_shape
 
-    @property
-    def dataset(self) -> str:
-        return self.loaded.checkpoint.config.get("data", "")
-
     def run(self, image: np.ndarray) -> Pass:
         """The forward pass of one image ``(C, H, W)`` in [0, 1], normalized as in training."""
         lib = self.loaded.lib
@@ -90,7 +86,7 @@ class Network:
             "class": best,
             "label": self.loaded.classes[best],
             "probabilities": result.probabilities.tolist(),
-            "input": (image[0] if channels == 1 else image).tolist(),
+            "input": image[0] if channels == 1 else image,
             "layers": [
                 {
                     "name": call.name,
@@ -171,12 +167,12 @@ class Network:
         checkpoint = self.loaded.checkpoint
         return {
             "model": checkpoint.info["model"],
-            "data": self.dataset,
+            "data": checkpoint.info.get("data", checkpoint.config.get("data")),
             "source": self.label,
             "epoch": checkpoint.epoch,
             "classes": self.loaded.classes,
             "input_shape": list(self.input_shape),
-            "digits": self.input_shape[0] == 1 and self.dataset in DIGIT_DATASETS,
+            "digits": is_digit_model(self.loaded),
             "mean": self.loaded.normalize.mean.tolist(),
             "std": self.loaded.normalize.std.tolist(),
             "layers": self.layers,

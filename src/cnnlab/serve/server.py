@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cnnlab.models.registry import pretrained_path
 from cnnlab.serve.runs import latest_checkpoint
-from cnnlab.train.checkpoint import CHECKPOINT_NAME
+from cnnlab.train.checkpoint import find_checkpoint
 
 ALL_INTERFACES = ("0.0.0.0", "::", "")
 SHUTDOWN_SECONDS = 2  # open connections get this long to finish after Ctrl-C
@@ -19,19 +19,13 @@ SHUTDOWN_SECONDS = 2  # open connections get this long to finish after Ctrl-C
 def resolve_checkpoint(checkpoint: str | Path | None, runs_dir: Path) -> tuple[Path, str]:
     """The checkpoint to serve and how to name it: ``checkpoint`` (a file, or a run directory
     holding one); with None, the latest run under ``runs_dir``, else the packaged LeNet-5."""
-    if checkpoint is None:
-        latest = latest_checkpoint(runs_dir)
-        if latest is not None:
-            return latest, f"the latest run, {latest.parent}"
-        return pretrained_path("lenet5"), "the pretrained LeNet-5 that ships with cnnlab"
-    path = Path(checkpoint)
-    if path.is_dir():
-        if not (path / CHECKPOINT_NAME).is_file():
-            raise ValueError(f"{path}: no {CHECKPOINT_NAME} in this directory (not a run?)")
-        return path / CHECKPOINT_NAME, str(path / CHECKPOINT_NAME)
-    if not path.exists():
-        raise ValueError(f"{path}: no such checkpoint file or run directory")
-    return path, str(path)
+    if checkpoint is not None:
+        path = find_checkpoint(checkpoint)
+        return path, str(path)
+    latest = latest_checkpoint(runs_dir)
+    if latest is not None:
+        return latest, f"the latest run, {latest.parent}"
+    return pretrained_path("lenet5"), "the pretrained LeNet-5 that ships with cnnlab"
 
 
 def bind(host: str, port: int) -> socket.socket:
