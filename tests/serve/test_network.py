@@ -302,4 +302,5 @@ def test_concurrent_predictions_are_each_their_own(network, digits):
         thread.join()
     for n in range(16):
         assert together[n]["probabilities"] == alone[n]["probabilities"]
-        assert together[n]["layers"] == alone[n]["layers"]
+        for ours, theirs in zip(together[n]["layers"], alone[n]["layers"], strict=True):
+            assert np.array_equal(ours["maps"], theirs["maps"])

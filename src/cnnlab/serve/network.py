@@ -158,7 +158,7 @@ class Network:
                 },
             }
             if call.kind == "Conv2d":
-                entry["filters"] = rounded(call.module.weight._data)
+                entry["filters"] = np.array(call.module.weight._data)
             layers.append(entry)
         return layers
 
