@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -84,6 +85,15 @@ def client(
     return results
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds the process has used so far (Linux's /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def engine_milliseconds(checkpoint: str | None, repeats: int = 200) -> float:
     """The engine alone: milliseconds per single-image forward pass."""
     loaded = load_model(checkpoint or pretrained_path("lenet5"))
@@ -108,12 +118,14 @@ def main() -> int:
     try:
         client(host, port, work[: args.clients])  # warm up: first compilations, connections
         shares = [work[k :: args.clients] for k in range(args.clients)]
+        cpu_before = cpu_seconds(process.pid)
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             answered = [
                 r for share in pool.map(lambda w: client(host, port, w), shares) for r in share
             ]
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(process.pid)
     finally:
         process.terminate()
         process.wait(30)
@@ -142,6 +154,12 @@ def main() -> int:
         f"max {1000 * seconds.max():7.1f} ms"
     )
     print(f"  throughput {len(answered) / elapsed:7.1f} requests/s over {elapsed:.2f} s")
+    if cpu_before is not None and cpu_after is not None:
+        per_request = 1000 * (cpu_after - cpu_before) / len(answered)
+        print(
+            f"  the server used {per_request:.1f} ms of CPU per request "
+            f"(the machine's load average: {os.getloadavg()[0]:.1f})"
+        )
     print(
         f"  the engine alone: {engine_milliseconds(args.checkpoint):.2f} ms per image "
         "(forward pass, no HTTP, no feature maps)"
