@@ -130,3 +130,74 @@ def test_wrong_inputs_are_named(onnx_helpers):
         ours(cnnlab.rand(1, 1, 28, 28), cnnlab.rand(1, 1, 28, 28))
     with pytest.raises(OnnxImportError, match=r"node '/conv1/Conv' \(Conv\): conv2d: input has 3"):
         ours(cnnlab.rand(1, 3, 28, 28))
+
+
+class TorchCase(torch.nn.Module):
+    """One PyTorch forward written as a lambda, with the layers it uses."""
+
+    def __init__(self, forward, **layers):
+        super().__init__()
+        self.layers = torch.nn.ModuleDict(layers)
+        self.f = forward
+
+    def forward(self, x):
+        return self.f(self.layers, x)
+
+
+TF = torch.nn.functional
+TORCH_CASES = {
+    "view by size": lambda m, x: m["fc"](m["conv"](x).view(x.size(0), -1)),
+    "global pools": lambda m, x: m["avg"](x) + m["max"](x),
+    "padded pools": lambda m, x: torch.cat(
+        [
+            TF.avg_pool2d(x, 3, 2, padding=1).flatten(1),
+            TF.max_pool2d(x, 3, 2, padding=1, ceil_mode=True).flatten(1),
+            TF.avg_pool2d(x, 3, 2, padding=1, ceil_mode=True, count_include_pad=False).flatten(1),
+        ],
+        1,
+    ),
+    "activations": lambda m, x: (
+        TF.softmax(x, 1)
+        + TF.log_softmax(x, -1)
+        + TF.relu6(x)
+        + torch.clamp(x, min=-0.3)
+        + TF.hardtanh(x)
+        + torch.sigmoid(x) * torch.tanh(x)
+    ),
+    "shapes": lambda m, x: (
+        torch.cat([x[:, :1], x[:, 1:]], 1).permute(0, 1, 3, 2).transpose(2, 3)
+        + torch.flatten(x, 1).view_as(x)
+        + x.sum(1, keepdim=True)
+        + x.mean(dim=(2, 3), keepdim=True)
+    ),
+    "batch norm after relu": lambda m, x: m["bn"](TF.relu(m["conv"](x))),
+    "linear on 3-D": lambda m, x: m["fc3"](x.flatten(2)),
+}
+
+
+def torch_case(name: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm2d(4)
+    torch.nn.init.uniform_(bn.running_var, 0.5, 1.5)
+    torch.nn.init.normal_(bn.running_mean, 0, 0.3)
+    layers = {
+        "conv": torch.nn.Conv2d(2, 4, 3),
+        "fc": torch.nn.Linear(4 * 6 * 6, 3),
+        "fc3": torch.nn.Linear(64, 5),
+        "avg": torch.nn.AdaptiveAvgPool2d(1),
+        "max": torch.nn.AdaptiveMaxPool2d(1),
+        "bn": bn,
+    }
+    return TorchCase(TORCH_CASES[name], **layers).eval()
+
+
+@pytest.mark.parametrize("name", TORCH_CASES)
+def test_the_ops_pytorch_writes_for_cnns_load(name, onnx_helpers):
+    h = onnx_helpers
+    model = torch_case(name)
+    ours = load(torch_export(model, h.images(2, (2, 8, 8))))
+    for batch in (1, 3):
+        x = h.images(batch, (2, 8, 8), seed=batch) - 0.5
+        with torch.no_grad():
+            expected = model(torch.from_numpy(x)).numpy()
+        assert_close(f"torch.onnx.export {name}", h.run_cnnlab(ours, x), expected, np.float32)
