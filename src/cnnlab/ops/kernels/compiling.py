@@ -1,0 +1,106 @@
+"""How the kernels are compiled: on first use, one dtype at a time, cached on disk.
+
+Each kernel is a numba function with one signature per dtype (float32, float64) over
+C-contiguous arrays. Nothing compiles on import: the first call for a dtype compiles that
+dtype's version alone (or loads it from the cache), so a run compiles only the kernels it
+uses, in the one dtype it uses. numba caches the machine code beside this package, in
+``__pycache__``, when that folder is writable, and otherwise in the user's cache folder
+(``$XDG_CACHE_HOME/numba``, by default ``~/.cache/numba``); ``NUMBA_CACHE_DIR`` overrides both.
+
+Layout: the kernels work on C-contiguous arrays in channel-major order, (C, N, H, W) in memory,
+and hand their results back as (N, C, H, W) views of such arrays. A convolution's matrix product
+``W_row @ X_col`` is (K, N * Ho * Wo), channel-major already, so keeping that order from layer to
+layer saves a transpose at every layer; an input in another layout is copied once on entry.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from numba import njit, types
+
+_FLOATS = {np.dtype(np.float32): types.float32, np.dtype(np.float64): types.float64}
+_LOCK = threading.Lock()
+
+
+def _signature(parts: tuple[str, ...], dtype: np.dtype):
+    """``in``/``out`` + rank: read-only/writable float arrays (``in4``, ``out2``...);
+    ``index``/``index_out``: int64 4-D arrays; ``mask_out``: a uint8 array of rank 4;
+    ``int``: an int64 scalar. Every array is C-contiguous."""
+    f = _FLOATS[np.dtype(dtype)]
+    table = {"int": types.int64}
+    for rank in (1, 2, 4):
+        table[f"in{rank}"] = types.Array(f, rank, "C", readonly=True)
+        table[f"out{rank}"] = types.Array(f, rank, "C")
+    table["index"] = types.Array(types.int64, 4, "C", readonly=True)
+    table["index_out"] = types.Array(types.int64, 4, "C")
+    return types.void(*(table[p] for p in parts))
+
+
+class Kernel:
+    """A compiled loop: ``kernel[dtype]`` is its numba function for that dtype, compiled (or
+    loaded from the cache) the first time it is asked for."""
+
+    def __init__(self, function, parts: tuple[str, ...]):
+        self.dispatcher = njit(cache=True, nogil=True)(function)
+        self.parts = parts
+        self.ready: set = set()
+        self.__doc__ = function.__doc__
+
+    def __getitem__(self, dtype: np.dtype) -> object:
+        if dtype not in self.ready:
+            if np.dtype(dtype) not in _FLOATS:
+                raise TypeError(f"compiled kernels take float32 or float64 arrays, got {dtype}")
+            with _LOCK:
+                # Compiling stays off between calls: numba would otherwise compile yet another
+                # version for an argument that merely converts (a writable array for a
+                # read-only one), instead of converting it.
+                self.dispatcher.disable_compile(False)
+                self.dispatcher.compile(_signature(self.parts, dtype))
+                self.dispatcher.disable_compile(True)
+                self.ready.add(dtype)
+        return self.dispatcher
+
+
+def kernel(*parts: str):
+    """Declare a kernel by the parts of its signature (see :func:`_signature`)."""
+    return lambda function: Kernel(function, parts)
+
+
+def ints(n: int) -> list[str]:
+    return ["int"] * n
+
+
+@njit(cache=True, nogil=True)
+def inside(n_out: int, step: int, offset: int, size: int) -> tuple[int, int]:
+    """The range [first, stop) of k in [0, n_out) with ``k * step + offset`` in [0, size)."""
+    first = 0
+    while first < n_out and first * step + offset < 0:
+        first += 1
+    stop = n_out
+    while stop > first and (stop - 1) * step + offset >= size:
+        stop -= 1
+    return first, stop
+
+
+@njit(cache=True, nogil=True, inline="always")
+def at(position: int) -> int:
+    """A flat position as an unsigned index: numba then skips its wraparound test for negative
+    indices, which otherwise keeps the innermost loops from being vectorized."""
+    return np.uintp(position)
+
+
+def as_channel_major(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> the C-contiguous (C, N, H, W) array: a view when the memory already is."""
+    return np.ascontiguousarray(x.transpose(1, 0, 2, 3))
+
+
+def channel_major_empty(shape, dtype, zero: bool = False) -> np.ndarray:
+    """A C-contiguous (C, N, H, W) array for an (N, C, H, W) result."""
+    n, c, h, w = shape
+    return (np.zeros if zero else np.empty)((c, n, h, w), dtype=dtype)
+
+
+def as_nchw(memory: np.ndarray) -> np.ndarray:
+    return memory.transpose(1, 0, 2, 3)
