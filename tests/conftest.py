@@ -8,6 +8,10 @@ from hypothesis import HealthCheck, settings
 import cnnlab
 from reference import LARGEST_ERRORS
 
+# Kernels compile in the foreground: a test of a kernel must run the kernel, not the NumPy
+# reference that serves while it compiles in the background.
+os.environ.setdefault("CNNLAB_BACKGROUND_COMPILE", "0")
+
 settings.register_profile(
     "default",
     max_examples=100,

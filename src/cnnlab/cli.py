@@ -207,8 +207,11 @@ def run_train(args: argparse.Namespace) -> int:
         config = resolve_config(TrainConfig(resume=True, out=given.get("out")), given)
     else:
         config = resolve_config(TrainConfig(**given))
+    from cnnlab.ops.kernels import compiling_in_background
+
     try:
-        train(config)
+        with compiling_in_background():  # a first run trains while its kernels compile
+            train(config)
     except KeyboardInterrupt:
         print(
             f"\ncnnlab: interrupted; continue with: cnnlab train --resume --out {config.out}",

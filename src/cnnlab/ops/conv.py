@@ -143,7 +143,8 @@ def im2col(
     the :class:`ConvGeometry` of a convolution. Input (N, C, H, W) -> ``X_col`` of shape
     (C * kh * kw, N * Ho * Wo); row ``(c, u, v)`` holds tap (u, v) of channel c for every
     output position of every image (PyTorch's ``F.unfold`` gives the same rows, per image).
-    Compiled; equal to :func:`im2col_reference` on the padded input.
+    Compiled; equal to :func:`im2col_reference` on the padded input (which serves while the
+    kernel compiles).
 
     Example (Fig. 8.9: a 10 x 37 x 37 input, 5 x 5 filters at stride 2):
         >>> im2col(np.zeros((1, 10, 37, 37)), 5, stride=2).shape
@@ -160,9 +161,12 @@ def im2col(
     (top, _), (left, _) = geom.padding
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
-    return kernels.im2col(
-        x, (geom.kh, geom.kw), geom.stride, (top, left), geom.dilation, (geom.ho, geom.wo)
-    )
+    try:
+        return kernels.im2col(
+            x, (geom.kh, geom.kw), geom.stride, (top, left), geom.dilation, (geom.ho, geom.wo)
+        )
+    except kernels.NotCompiledYet:
+        return im2col_reference(pad_input(x, geom.padding), geom)
 
 
 def col2im(cols: np.ndarray, geom: ConvGeometry) -> np.ndarray:
@@ -174,15 +178,18 @@ def col2im(cols: np.ndarray, geom: ConvGeometry) -> np.ndarray:
     (top, _), (left, _) = geom.padding
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
-    return kernels.col2im(
-        cols,
-        (geom.n, geom.c, geom.h, geom.w),
-        (geom.kh, geom.kw),
-        geom.stride,
-        (top, left),
-        geom.dilation,
-        (geom.ho, geom.wo),
-    )
+    try:
+        return kernels.col2im(
+            cols,
+            (geom.n, geom.c, geom.h, geom.w),
+            (geom.kh, geom.kw),
+            geom.stride,
+            (top, left),
+            geom.dilation,
+            (geom.ho, geom.wo),
+        )
+    except kernels.NotCompiledYet:
+        return _crop_padding(col2im_reference(cols, geom), geom)
 
 
 def im2col_reference(xp: np.ndarray, geom: ConvGeometry) -> np.ndarray:

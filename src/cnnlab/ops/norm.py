@@ -2,7 +2,8 @@
 
 Input (N, C) or (N, C, L) or (N, C, H, W); one mean, variance, gamma and beta per channel C.
 The ``*_reference`` functions are the equations in NumPy; training mode runs by default on
-compiled per-channel loops (``kernels.py``) that the tests hold equal to them.
+compiled per-channel loops (``kernels/``) that the tests hold equal to them (the references
+serve while the kernels compile in the background).
 """
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ def batch_norm(
     count = _values_per_channel(x)
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
-    y, x_hat, mean, var, inv_std = kernels.batch_norm_train(x, weight, bias, eps)
+    try:
+        y, x_hat, mean, var, inv_std = kernels.batch_norm_train(x, weight, bias, eps)
+    except kernels.NotCompiledYet:
+        return batch_norm_reference(x, running_mean, running_var, weight, bias, True, momentum, eps)
     _update_running(running_mean, running_var, mean, var, momentum, count)
     return y, (x_hat, inv_std)
 
@@ -113,9 +117,12 @@ def batch_norm_backward(
     from cnnlab.ops import kernels
 
     x_hat, inv_std = saved
-    grad_x, grad_gamma, grad_beta = kernels.batch_norm_train_backward(
-        grad_y, x_hat, weight, inv_std
-    )
+    try:
+        grad_x, grad_gamma, grad_beta = kernels.batch_norm_train_backward(
+            grad_y, x_hat, weight, inv_std
+        )
+    except kernels.NotCompiledYet:
+        return batch_norm_backward_reference(grad_y, saved, weight, training, needs)
     return grad_x, grad_gamma if needs[1] else None, grad_beta if needs[2] else None
 
 

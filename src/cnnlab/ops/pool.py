@@ -5,7 +5,8 @@ Input (N, C, H, W), output (N, C, Ho, Wo) with ``Ho = floor((H + 2p - d(f - 1) -
 padding). Each channel is pooled on its own. The ``*_reference`` functions loop over the f x f taps
 of the window, each tap a strided slice of the whole batch, in row-major order: the first maximum
 met is the one kept, the same element PyTorch picks. The default functions run compiled loops
-(``kernels.py``) that compute the same numbers; the tests hold the two equal.
+(``kernels/``) that compute the same numbers; the tests hold the two equal, and the references
+serve while the kernels compile in the background.
 """
 
 from __future__ import annotations
@@ -135,9 +136,12 @@ def max_pool2d(
         return max_pool2d_reference(x, kernel_size, stride, padding, dilation, ceil_mode)
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
-    return kernels.max_pool(
-        x, geom.kernel, geom.stride, geom.padding, geom.dilation, (geom.ho, geom.wo)
-    )
+    try:
+        return kernels.max_pool(
+            x, geom.kernel, geom.stride, geom.padding, geom.dilation, (geom.ho, geom.wo)
+        )
+    except kernels.NotCompiledYet:
+        return max_pool2d_reference(x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool2d_reference(
@@ -177,7 +181,10 @@ def max_pool2d_backward(
     grad_out = real_array(grad_out, "max_pool2d_backward", "grad_out")
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
-    return kernels.max_pool_backward(grad_out, indices, tuple(input_shape))
+    try:
+        return kernels.max_pool_backward(grad_out, indices, tuple(input_shape))
+    except kernels.NotCompiledYet:
+        return max_pool2d_backward_reference(grad_out, indices, input_shape)
 
 
 def max_pool2d_backward_reference(
@@ -231,7 +238,12 @@ def avg_pool2d(
     )
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
-    return kernels.avg_pool(x, geom.kernel, geom.stride, geom.padding, divisors)
+    try:
+        return kernels.avg_pool(x, geom.kernel, geom.stride, geom.padding, divisors)
+    except kernels.NotCompiledYet:
+        return avg_pool2d_reference(
+            x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+        )
 
 
 def avg_pool2d_reference(
@@ -274,9 +286,21 @@ def avg_pool2d_backward(
     )
     from cnnlab.ops import kernels  # numba loads on first use, not on import
 
-    return kernels.avg_pool_backward(
-        grad_out, tuple(input_shape), geom.kernel, geom.stride, geom.padding, divisors
-    )
+    try:
+        return kernels.avg_pool_backward(
+            grad_out, tuple(input_shape), geom.kernel, geom.stride, geom.padding, divisors
+        )
+    except kernels.NotCompiledYet:
+        return avg_pool2d_backward_reference(
+            grad_out,
+            input_shape,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )
 
 
 def avg_pool2d_backward_reference(
