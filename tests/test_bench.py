@@ -13,11 +13,21 @@ def test_rows_cover_training_inference_and_ops_with_consistent_ratios():
     assert groups == {"train step", "inference", "op fwd+bwd"}
     for row in rows:
         assert row.cnnlab > 0 and row.torch > 0
-        faster_is_higher = row.unit == "images/s"
-        expected = row.cnnlab / row.torch if faster_is_higher else row.torch / row.cnnlab
-        assert abs(row.ratio - expected) <= 1e-9 * expected
+        assert 0 < row.ratio_low <= row.ratio <= row.ratio_high
     table = bench.format_rows(rows)
     assert "lenet5, batch 64" in table and "ratio" in table
+
+
+def test_a_row_takes_the_median_of_the_rounds_and_their_ratios():
+    """Round 2 had a busy machine for cnnlab: its figure is dropped by the median, and its ratio
+    shows as the low end of the spread."""
+    ours, theirs = [0.010, 0.030, 0.011], [0.020, 0.021, 0.022]
+    row = bench._row("train step", "lenet5, batch 64", "images/s", (ours, theirs), 64)
+    assert row.cnnlab == 64 / 0.011 and row.torch == 64 / 0.021
+    assert (row.ratio_low, row.ratio, row.ratio_high) == (0.021 / 0.030, 2.0, 2.0)
+    latency = bench._row("inference", "batch 1", "ms", (ours, theirs), 1e3)
+    assert latency.cnnlab == 11.0 and latency.torch == 21.0 and latency.ratio == 2.0
+    assert "2.00 (0.70-2.00)" in bench.format_rows([row])
 
 
 def test_peak_memory_is_measured_in_a_child_process():

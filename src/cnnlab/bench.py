@@ -1,11 +1,14 @@
 """The NumPy engine against PyTorch, side by side, in one process and on the same threads.
 
 Every case is timed for both engines in turn (interleaved, so a busy moment of the machine hits
-both), after a warm-up; the figure is the median of the repeats. Rows: a full training step
-(forward, backward, Adam) of the chapter's models, inference at batch 1 (latency) and batch
-1,000 (throughput), and each op's forward + backward at the chapter's shapes. Peak memory of a
-training step is measured per engine in a fresh child process (its peak resident set during ten
-steps above the resident set after building the model).
+both), after a warm-up, in ``repeats`` rounds of one block per engine. Each figure is the median
+over the rounds; the ratio is the median of the rounds' own ratios (each from two neighbouring
+blocks), printed with the lowest and highest round's. Rows: a full training step (forward,
+backward, Adam) of the chapter's models (and of every ResNet in the registry), inference at
+batch 1 (latency) and batch 1,000 (throughput), and each op's forward + backward at the
+chapter's shapes. Peak memory of a training step is measured per engine in a fresh child
+process (its peak resident set during ten steps above the resident set after building the
+model).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 import cnnlab
-from cnnlab.models import build
+from cnnlab.models import MODELS, build
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Row:
     cnnlab: float
     torch: float
     ratio: float  # > 1 means cnnlab is better (faster or higher throughput)
+    ratio_low: float  # the lowest and highest ratio of a single round
+    ratio_high: float
     cnnlab_peak_mb: float | None = None
     torch_peak_mb: float | None = None
 
@@ -58,14 +63,24 @@ def _warm_up(run: Callable[[], None], seconds: float) -> float:
 
 
 def _interleaved(ours: Callable, theirs: Callable, repeats: int, block: float = 0.2):
-    """Median seconds per call of each callable, timed in alternating blocks of about ``block``
-    seconds after a warm-up: the two engines' idle threads never overlap a short call."""
+    """Seconds per call of each callable in each round: alternating blocks of about ``block``
+    seconds after a warm-up, so the two engines' idle threads never overlap a short call."""
     calls = [max(1, round(block / _warm_up(f, 2 * block))) for f in (ours, theirs)]
     ours_times, theirs_times = [], []
     for _ in range(repeats):
         ours_times.append(_block_seconds(ours, calls[0]))
         theirs_times.append(_block_seconds(theirs, calls[1]))
-    return statistics.median(ours_times), statistics.median(theirs_times)
+    return ours_times, theirs_times
+
+
+def _row(group: str, name: str, unit: str, rounds, scale: float) -> Row:
+    """A row from the rounds' seconds per call: ``scale / seconds`` for a throughput
+    (images/s), ``scale * seconds`` for a time (ms)."""
+    ours, theirs = rounds
+    ratios = [b / a for a, b in zip(ours, theirs, strict=True)]
+    a, b = statistics.median(ours), statistics.median(theirs)
+    figures = (scale / a, scale / b) if unit == "images/s" else (scale * a, scale * b)
+    return Row(group, name, unit, *figures, statistics.median(ratios), min(ratios), max(ratios))
 
 
 def _library(engine: str):
@@ -203,44 +218,47 @@ def run(repeats: int = 9, quick: bool = False, memory: bool = True) -> list[Row]
     ]
     if quick:
         trainings = trainings[:1]
+    trainings += [(name, 64) for name in MODELS if name.startswith("resnet")]
     for model_name, batch in trainings:
-        a, b = _interleaved(
+        rounds = _interleaved(
             _training_step(ours, model_name, batch),
             _training_step(theirs, model_name, batch),
             repeats,
         )
-        row = Row(
-            "train step", f"{model_name}, batch {batch}", "images/s", batch / a, batch / b, b / a
-        )
+        row = _row("train step", f"{model_name}, batch {batch}", "images/s", rounds, batch)
         if memory:
             row.cnnlab_peak_mb = _peak_memory_mb("cnnlab", model_name, batch)
             row.torch_peak_mb = _peak_memory_mb("torch", model_name, batch)
         rows.append(row)
-    a, b = _interleaved(_inference(ours, 1), _inference(theirs, 1), repeats)
-    rows.append(Row("inference", "lenet5, batch 1 latency", "ms", 1e3 * a, 1e3 * b, b / a))
-    a, b = _interleaved(_inference(ours, 1000), _inference(theirs, 1000), repeats)
-    rows.append(Row("inference", "lenet5, batch 1000", "images/s", 1000 / a, 1000 / b, b / a))
+    rounds = _interleaved(_inference(ours, 1), _inference(theirs, 1), repeats)
+    rows.append(_row("inference", "lenet5, batch 1 latency", "ms", rounds, 1e3))
+    rounds = _interleaved(_inference(ours, 1000), _inference(theirs, 1000), repeats)
+    rows.append(_row("inference", "lenet5, batch 1000", "images/s", rounds, 1000))
     op_ours, op_theirs = _op_cases(ours), _op_cases(theirs)
     for name in list(op_ours)[: 2 if quick else None]:
-        a, b = _interleaved(op_ours[name], op_theirs[name], repeats)
-        rows.append(Row("op fwd+bwd", name, "ms", 1e3 * a, 1e3 * b, b / a))
+        rounds = _interleaved(op_ours[name], op_theirs[name], repeats)
+        rows.append(_row("op fwd+bwd", name, "ms", rounds, 1e3))
     return rows
 
 
 def format_rows(rows: list[Row]) -> str:
     """The table as printed by ``cnnlab bench``."""
     lines = [
-        f"{'group':<11} {'case':<50} {'cnnlab':>12} {'torch':>12} {'unit':<9} {'ratio':>6}"
-        "  peak MB",
+        f"{'group':<11} {'case':<50} {'cnnlab':>10} {'torch':>10} {'unit':<9} {'ratio':>5} "
+        f"{'(rounds)':<11} peak MB",
         "-" * 118,
     ]
     for r in rows:
         peak = "" if r.cnnlab_peak_mb is None else f"{r.cnnlab_peak_mb:.0f} / {r.torch_peak_mb:.0f}"
+        spread = f"({r.ratio_low:.2f}-{r.ratio_high:.2f})"
         lines.append(
-            f"{r.group:<11} {r.name:<50} {r.cnnlab:>12.2f} {r.torch:>12.2f} {r.unit:<9} "
-            f"{r.ratio:>6.2f}  {peak}"
+            f"{r.group:<11} {r.name:<50} {r.cnnlab:>10.2f} {r.torch:>10.2f} {r.unit:<9} "
+            f"{r.ratio:>5.2f} {spread:<11} {peak}"
         )
-    lines.append("ratio = cnnlab / torch in speed (> 1: cnnlab faster). peak MB: cnnlab / torch.")
+    lines.append(
+        "ratio = cnnlab / torch in speed (> 1: cnnlab faster): the median over the rounds, with "
+        "the lowest and highest round in brackets. peak MB: cnnlab / torch."
+    )
     return "\n".join(lines)
 
 

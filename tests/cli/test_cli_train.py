@@ -27,7 +27,8 @@ RUN_FILES = {
 def test_train_on_the_embedded_digits_prints_the_report_and_writes_the_run(cnnlab, tmp_path):
     result = cnnlab("train", "--epochs", "1", "--limit", "400")
     out = result.stdout
-    assert "lenet5 on mnist5k (400 train / 400 test images, 10 classes), numpy engine" in out
+    opening = "lenet5 on mnist5k (400 train / 400 test images, 10 classes, augmented), numpy engine"
+    assert opening in out
     assert "epoch 1/1" in out
     assert "Accuracy train: " in out and "Accuracy test: " in out
     assert "Accuracy of     7 : " in out and "Confusion matrix" in out

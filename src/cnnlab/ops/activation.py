@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import numpy as np
 
 from cnnlab.ops.arrays import check_axis, real_array
 
+# Below this many elements NumPy's own loop is as fast as a call into a compiled kernel.
+COMPILED_MIN_SIZE = 16_384
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def relu(x: np.ndarray) -> np.ndarray:
-    """``max(x, 0)``; integers become float64."""
-    return np.maximum(real_array(x, "relu", "x"), 0)
+    """``max(x, 0)``; integers become float64. :func:`relu_reference`, in one compiled pass for
+    large float arrays."""
+    x = real_array(x, "relu", "x")
+    if x.size >= COMPILED_MIN_SIZE and x.dtype in _FLOATS:
+        from cnnlab.ops import kernels
+
+        with suppress(kernels.NotCompiledYet):
+            out = kernels.relu(x)
+            if out is not None:
+                return out
+    return relu_reference(x)
+
+
+def relu_reference(x: np.ndarray) -> np.ndarray:
+    """``max(x, 0)`` (NaN stays NaN)."""
+    return np.maximum(x, 0)
 
 
 def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``dL/dx = dL/dy`` where the output is positive, else 0 (PyTorch's choice at x = 0)."""
-    return grad * (y > 0)
+    """:func:`relu_backward_reference`, in one compiled pass for large float arrays."""
+    if y.size >= COMPILED_MIN_SIZE and y.dtype in _FLOATS:
+        from cnnlab.ops import kernels
+
+        with suppress(kernels.NotCompiledYet):
+            out = kernels.relu_backward(grad, y)
+            if out is not None:
+                return out
+    return relu_backward_reference(grad, y)
+
+
+def relu_backward_reference(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``dL/dx = 0`` where the output is ``<= 0`` (PyTorch's choice at x = 0), else ``dL/dy``
+    (a NaN output passes the gradient, as in PyTorch)."""
+    return np.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
