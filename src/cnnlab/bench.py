@@ -189,6 +189,7 @@ def _peak_memory_mb(engine: str, model_name: str, batch: int) -> float:
     code = (
         "import gc, cnnlab.bench as b\n"
         "import cnnlab.ops.kernels\n"
+        "cnnlab.ops.kernels.compile_all()\n"
         f"step = b._training_step(b._library('{engine}'), '{model_name}', {batch})\n"
         "gc.collect()\n"
         "status = lambda key: int(next(l.split()[1] for l in open('/proc/self/status')"

@@ -196,7 +196,7 @@ def test_figure_8_9_columns_and_rows():
 @given(conv_cases())
 @settings(max_examples=200)
 def test_compiled_im2col_and_col2im_equal_the_numpy_reference(case):
-    """kernels.py reads the unpadded input with bounds checks; the reference pads, then slices."""
+    """The kernels read the unpadded input with bounds checks; the reference pads, then slices."""
     x, w, _ = make_arrays(case)
     geom = conv.conv_geometry(x.shape, w.shape, case["stride"], case["padding"], case["dilation"])
     cols = conv.im2col(x, geom)

@@ -208,7 +208,7 @@ def test_bad_pooling_arguments_are_named(shape, options, message):
 @given(pool_cases())
 @settings(max_examples=200)
 def test_compiled_pooling_equals_the_numpy_reference(case):
-    """The fast paths (kernels.py) compute what the tap-by-tap NumPy references compute."""
+    """The fast paths (kernels/) compute what the tap-by-tap NumPy references compute."""
     assume(not only_padding(case))
     x = make_input(case)
     options = dict(

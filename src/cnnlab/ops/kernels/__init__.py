@@ -7,6 +7,6 @@ they are compiled, and where the machine code is cached.
 
 from cnnlab.ops.kernels.batchnorm import batch_norm_train, batch_norm_train_backward
 from cnnlab.ops.kernels.columns import col2im, im2col
-from cnnlab.ops.kernels.compiling import NotCompiledYet, compiling_in_background
+from cnnlab.ops.kernels.compiling import NotCompiledYet, compile_all, compiling_in_background
 from cnnlab.ops.kernels.elementwise import relu, relu_backward
 from cnnlab.ops.kernels.pooling import avg_pool, avg_pool_backward, max_pool, max_pool_backward

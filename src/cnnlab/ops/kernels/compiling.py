@@ -51,6 +51,15 @@ def _signature(parts: tuple[str, ...], dtype: np.dtype):
     return types.void(*(table[p] for p in parts))
 
 
+KERNELS: list[Kernel] = []  # every kernel declared, in the order of declaration
+
+
+def compile_all(dtype=np.float32) -> None:
+    """Compile (or load from the cache) every kernel for ``dtype`` now."""
+    for k in KERNELS:
+        k[np.dtype(dtype)]
+
+
 class NotCompiledYet(Exception):
     """The kernel is being compiled in the background; use the NumPy reference meanwhile."""
 
@@ -65,6 +74,7 @@ class Kernel:
         self.name = f"{function.__module__}:{function.__name__}"
         self.ready: set = set()
         self.__doc__ = function.__doc__
+        KERNELS.append(self)
 
     def __getitem__(self, dtype: np.dtype) -> object:
         if dtype not in self.ready:
