@@ -79,7 +79,9 @@ def format_report(test: dict[str, Any], train: dict[str, Any] | None = None) -> 
         lines.append(
             f"Accuracy train: {train['accuracy']:.4f} ({train['correct']}/{train['total']})"
         )
-    lines.append(f"Accuracy test: {test['accuracy']:.4f} ({test['correct']}/{test['total']})")
+    lines.append(
+        f"Accuracy test: {test['accuracy']:.4f} ({test['correct']}/{test['total']} held-out images)"
+    )
     lines.append(
         f"Accuracy of the network on the {test['total']} test images: "
         f"{100 * test['correct'] // max(test['total'], 1)} %"
