@@ -71,7 +71,7 @@ def test_the_first_hour(home):
     root, env, test = home
     out = cnnlab(
         env, root, "train", "--data", "mnist", "--data-dir", "data", "--epochs", "3",
-        "--threads", "1", "--no-plots", "--out", "runs/idx",
+        "--threads", "1", "--no-augment", "--no-plots", "--out", "runs/idx",
     ).stdout  # fmt: skip
     assert "lenet5 on mnist (2,000 train / 300 test images" in out
     assert "train (running) loss" in out and "the final model, in eval mode" in out
