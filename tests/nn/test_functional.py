@@ -12,31 +12,8 @@ from hypothesis.extra import numpy as hnp
 import cnnlab
 import cnnlab.nn.functional as F
 from cnnlab.autograd.gradcheck import gradcheck
-from reference import DTYPES, assert_close, assert_close_conditioned
-
-
-def compare(name, fn, arrays, dtype, seed, differentiable=None):
-    """``fn(F, lib, *tensors)`` in both libraries: forward and gradients of the float inputs."""
-    differentiable = differentiable or [True] * len(arrays)
-    runs = [(F, cnnlab, arrays), (TF, torch, arrays)]
-    if np.dtype(dtype) == np.float32:  # the same values in float64, for ill-conditioned cases
-        runs.append((TF, torch, [a.astype(np.float64) for a in arrays]))
-    results = []
-    for functional, lib, values in runs:
-        tensors = [
-            lib.tensor(a, requires_grad=d) for a, d in zip(values, differentiable, strict=True)
-        ]
-        out = fn(functional, lib, *tensors)
-        grad = np.random.default_rng([seed, 1]).standard_normal(tuple(out.shape)).astype(dtype)
-        out.backward(lib.tensor(grad.astype(values[0].dtype)))
-        results.append((out, [t.grad for t, d in zip(tensors, differentiable, strict=True) if d]))
-    (out, grads), (ref, ref_grads) = results[:2]
-    exact, exact_grads = results[-1]
-    assert out.shape == tuple(ref.shape)
-    assert str(out.dtype) == str(ref.dtype).removeprefix("torch.")
-    assert_close_conditioned(f"F.{name} forward", out, ref, exact, dtype)
-    for i, (ours, theirs, best) in enumerate(zip(grads, ref_grads, exact_grads, strict=True)):
-        assert_close_conditioned(f"F.{name} grad {i}", ours, theirs, best, dtype)
+from layer_differential import compare
+from reference import DTYPES, assert_close
 
 
 def arrays_of(seed, *shapes, dtype=np.float64):
@@ -385,10 +362,15 @@ ERRORS = {
         ValueError,
         ["cross_entropy", "target -1 is out of bounds"],
     ),
-    "cross_entropy float targets": (
+    "cross_entropy float targets of the wrong shape": (
         lambda: F.cross_entropy(X, cnnlab.tensor([0.0, 1.0, 2.0, 0.0])),
+        ValueError,
+        ["cross_entropy", "class-probability target must have the input's shape", "(4, 3)"],
+    ),
+    "nll_loss float targets": (
+        lambda: F.nll_loss(X, cnnlab.tensor([0.0, 1.0, 2.0, 0.0])),
         TypeError,
-        ["cross_entropy", "target must be an integer tensor of class indices", "float32"],
+        ["nll_loss", "target must be an integer tensor of class indices", "float32"],
     ),
     "cross_entropy target shape": (
         lambda: F.cross_entropy(X, cnnlab.tensor([0, 1])),
@@ -416,9 +398,9 @@ ERRORS = {
         ["cross_entropy", "reduction must be one of", "'avg'"],
     ),
     "cross_entropy label smoothing": (
-        lambda: F.cross_entropy(X, LABELS, label_smoothing=0.1),
+        lambda: F.cross_entropy(X, LABELS, label_smoothing=1.5),
         ValueError,
-        ["cross_entropy", "label_smoothing"],
+        ["cross_entropy", "label_smoothing must be between 0.0 and 1.0", "1.5"],
     ),
     "nll_loss target out of range": (
         lambda: F.nll_loss(X, cnnlab.tensor([0, 1, 5, 0])),
@@ -453,7 +435,7 @@ ERRORS = {
     "dropout p": (
         lambda: F.dropout(X, 1.5),
         ValueError,
-        ["dropout", "p must be between 0 and 1", "1.5"],
+        ["dropout", "probability has to be between 0 and 1", "1.5"],
     ),
     "one_hot negative": (
         lambda: F.one_hot(cnnlab.tensor([0, -1]), 3),

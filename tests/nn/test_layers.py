@@ -2,7 +2,6 @@
 every gradient on hypothesis-generated cases, finite differences for batch norm and cross
 entropy, and the default initialization's distribution."""
 
-import copy
 import math
 
 import numpy as np
@@ -14,44 +13,8 @@ from scipy import stats
 
 import cnnlab
 from cnnlab.autograd.gradcheck import gradcheck
-from reference import DTYPES, assert_close, assert_close_conditioned
-
-
-def twins(name, *args, dtype=np.float64, **kwargs):
-    """The same layer in both libraries, cnnlab's loaded from torch's state_dict."""
-    theirs = getattr(torch.nn, name)(*args, **kwargs).to(getattr(torch, np.dtype(dtype).name))
-    ours = getattr(cnnlab.nn, name)(*args, **kwargs).to(dtype)
-    ours.load_state_dict(theirs.state_dict())
-    return ours, theirs
-
-
-def run_layer(lib, layer, x, seed=0, targets=None):
-    """Forward ``layer`` on ``x``, backpropagate one random output gradient; return the output
-    and the gradients of the input and of each parameter (by name)."""
-    xt = lib.tensor(x, requires_grad=True)
-    out = layer(xt, *(() if targets is None else (lib.tensor(targets),)))
-    grad_rng = np.random.default_rng([seed, 1])  # a stream apart from the one that made x
-    grad = grad_rng.standard_normal(tuple(out.shape)).astype(np.float32).astype(x.dtype)
-    out.backward(lib.tensor(grad))
-    return out, {"input": xt.grad, **{k: p.grad for k, p in layer.named_parameters()}}
-
-
-def compare_layer(name, ours, theirs, x, seed=0, targets=None):
-    """Output and all gradients, cnnlab vs torch; for float32 also torch in float64 from the
-    same values (a copy of the layer), for ill-conditioned cases."""
-    exact_layer = copy.deepcopy(theirs).double() if x.dtype == np.float32 else None
-    out, grads = run_layer(cnnlab, ours, x, seed, targets)
-    ref, ref_grads = run_layer(torch, theirs, x, seed, targets)
-    exact, exact_grads = ref, ref_grads
-    if exact_layer is not None:
-        exact, exact_grads = run_layer(torch, exact_layer, x.astype(np.float64), seed, targets)
-    assert out.shape == tuple(ref.shape)
-    assert set(grads) == set(ref_grads)
-    assert_close_conditioned(f"{name} forward", out, ref, exact, x.dtype)
-    for key, theirs_grad in ref_grads.items():
-        assert_close_conditioned(
-            f"{name} grad {key}", grads[key], theirs_grad, exact_grads[key], x.dtype
-        )
+from layer_differential import compare_layer, twins
+from reference import DTYPES, assert_close
 
 
 def array(seed, shape, dtype):
@@ -130,7 +93,16 @@ def test_conv2d_same_and_valid_output_sizes():
             TypeError,
             "kernel_size must be an int or a pair",
         ),
-        (dict(in_channels=1, out_channels=2, kernel_size=3, groups=2), ValueError, "groups=1"),
+        (
+            dict(in_channels=1, out_channels=2, kernel_size=3, groups=2),
+            ValueError,
+            "in_channels (1) must be divisible by groups (2)",
+        ),
+        (
+            dict(in_channels=2, out_channels=2, kernel_size=3, padding_mode="mirror"),
+            ValueError,
+            "padding_mode must be one of",
+        ),
     ],
 )
 def test_conv2d_bad_arguments(kwargs, error, message):
@@ -369,7 +341,7 @@ def test_dropout_masks_repeat_under_the_same_seed_and_p_edges():
     assert not np.array_equal(first.numpy(), cnnlab.nn.Dropout(0.3)(x).numpy())
     np.testing.assert_array_equal(cnnlab.nn.Dropout(0.0)(x).numpy(), x.numpy())
     assert not cnnlab.nn.Dropout(1.0)(x).numpy().any()
-    with pytest.raises(ValueError, match=r"p must be between 0 and 1, got 1\.5"):
+    with pytest.raises(ValueError, match=r"between 0 and 1, but got 1\.5"):
         cnnlab.nn.Dropout(1.5)
 
 

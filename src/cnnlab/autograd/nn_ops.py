@@ -89,10 +89,11 @@ class BatchNorm(Function):
 
 
 class Dropout(Function):
-    """Zero each element with probability p and scale the rest by 1 / (1 - p)."""
+    """Zero each element with probability p and scale the rest by 1 / (1 - p); with
+    ``mask_shape`` (N, C, 1, 1) whole channels at once (``dropout2d``)."""
 
-    def forward(self, x, p, rng):
-        self.mask = activation.dropout_mask(x.shape, p, rng, x.dtype)
+    def forward(self, x, p, rng, mask_shape=None):
+        self.mask = activation.dropout_mask(mask_shape or x.shape, p, rng, x.dtype)
         return x * self.mask
 
     def backward(self, grad):

@@ -1,37 +1,132 @@
 """Layers and networks with PyTorch's names: ``from cnnlab import nn``."""
 
-from cnnlab.nn import functional, init
-from cnnlab.nn.module import Module, Parameter
-from cnnlab.nn.modules.activation import Dropout, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from cnnlab.nn.modules.container import ModuleList, Sequential
-from cnnlab.nn.modules.conv import Conv2d
-from cnnlab.nn.modules.linear import Flatten, Identity, Linear
-from cnnlab.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
-from cnnlab.nn.modules.normalization import BatchNorm1d, BatchNorm2d
-from cnnlab.nn.modules.pooling import AvgPool2d, MaxPool2d
+from cnnlab.nn import functional, init, utils
+from cnnlab.nn.module import Module
+from cnnlab.nn.modules.activation import (
+    ELU,
+    GELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmax2d,
+    Softplus,
+    Tanh,
+)
+from cnnlab.nn.modules.container import ModuleDict, ModuleList, Sequential
+from cnnlab.nn.modules.conv import (
+    Conv2d,
+    ConvTranspose2d,
+    LazyConv2d,
+    LazyConvTranspose2d,
+)
+from cnnlab.nn.modules.dropout import Dropout, Dropout2d
+from cnnlab.nn.modules.lazy import LazyModuleMixin
+from cnnlab.nn.modules.linear import Flatten, Identity, LazyLinear, Linear, Unflatten
+from cnnlab.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from cnnlab.nn.modules.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    LayerNorm,
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+)
+from cnnlab.nn.modules.parameter_containers import ParameterDict, ParameterList
+from cnnlab.nn.modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from cnnlab.nn.modules.resize import (
+    CircularPad2d,
+    ConstantPad2d,
+    ReflectionPad2d,
+    ReplicationPad2d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+    ZeroPad2d,
+)
+from cnnlab.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
 __all__ = [
+    "ELU",
+    "GELU",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
     "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "CircularPad2d",
+    "ConstantPad2d",
     "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Flatten",
+    "GroupNorm",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "HuberLoss",
     "Identity",
+    "L1Loss",
+    "LayerNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyConv2d",
+    "LazyConvTranspose2d",
+    "LazyLinear",
+    "LazyModuleMixin",
+    "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "Mish",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
+    "ReLU6",
+    "ReflectionPad2d",
+    "ReplicationPad2d",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
+    "Softmax2d",
+    "Softplus",
     "Tanh",
+    "Unflatten",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad2d",
     "functional",
     "init",
+    "utils",
 ]

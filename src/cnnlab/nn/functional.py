@@ -7,47 +7,90 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.autograd import math_ops, nn_ops, random
+from cnnlab.autograd import conv_ops, nn_ops
 from cnnlab.autograd.tensor import Tensor
+from cnnlab.nn.checks import batched, check_same_dtype, check_tensor
+from cnnlab.nn.functional_activation import (
+    dropout,
+    dropout2d,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from cnnlab.nn.functional_loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from cnnlab.nn.functional_norm import batch_norm, group_norm, layer_norm
+from cnnlab.nn.functional_resize import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    interpolate,
+    pad,
+    upsample,
+)
 from cnnlab.ops import pool
-from cnnlab.ops.loss import check_reduction
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _check_tensor(name: str, arg: str, value, *, floating: bool = True) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name}: {arg} must be a cnnlab Tensor, got {type(value).__name__}")
-    if floating and value.dtype.kind != "f":
-        raise TypeError(
-            f"{name}: {arg} must be a floating point tensor, got dtype {value.dtype} "
-            f"(convert with .float())"
-        )
-
-
-def _check_same_dtype(name: str, **tensors) -> None:
-    dtypes = {t.dtype if isinstance(t, Tensor) else None for t in tensors.values() if t is not None}
-    if len(dtypes) == 1 and next(iter(dtypes)) in _FLOATS:
-        return  # the usual case, checked in one pass
-    given = {arg: t for arg, t in tensors.items() if t is not None}
-    for arg, t in given.items():
-        _check_tensor(name, arg, t)
-    dtypes = {t.dtype for t in given.values()}
-    if len(dtypes) > 1:
-        listed = ", ".join(f"{arg} is {t.dtype}" for arg, t in given.items())
-        raise TypeError(f"{name}: tensors must share one dtype, but {listed}")
-
-
-def _batched(name: str, input: Tensor, ndim: int = 4) -> tuple[Tensor, bool]:
-    """Accept (C, H, W) as a batch of one, as PyTorch does; anything else must be 4-D."""
-    if input.ndim == ndim - 1:
-        return input.unsqueeze(0), True
-    if input.ndim != ndim:
-        raise ValueError(
-            f"{name}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
-            f"{tuple(input.shape)}"
-        )
-    return input, False
+__all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv_transpose2d",
+    "cross_entropy",
+    "dropout",
+    "dropout2d",
+    "elu",
+    "flatten",
+    "gelu",
+    "group_norm",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "huber_loss",
+    "interpolate",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mish",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "pad",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "tanh",
+    "upsample",
+]
 
 
 def conv2d(
@@ -66,9 +109,7 @@ def conv2d(
     ``method='loop'`` computes eq. (8.2) literally and backpropagates by the chapter's
     dilation and rotation, eq. (8.12); ``'im2col'`` (default) is Fig. 8.9's matrix product.
     """
-    _check_same_dtype("conv2d", input=input, weight=weight, bias=bias)
-    if groups != 1:
-        raise ValueError(f"conv2d: only groups=1 is supported, got groups={groups}")
+    check_same_dtype("conv2d", input=input, weight=weight, bias=bias)
     if method not in ("loop", "im2col"):
         raise ValueError(f"conv2d: method must be 'loop' or 'im2col', got {method!r}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
@@ -76,16 +117,58 @@ def conv2d(
             f"conv2d: bias must have shape ({weight.shape[0]},) to match weight "
             f"{tuple(weight.shape)}, got {tuple(bias.shape)}"
         )
-    x, unbatched = _batched("conv2d", input)
-    out = nn_ops.Conv2d.apply(
-        x, weight, bias, stride=stride, padding=padding, dilation=dilation, method=method
+    x, unbatched = batched("conv2d", input)
+    if groups != 1:
+        if method != "im2col":
+            raise NotImplementedError(f"conv2d: method={method!r} with groups={groups}")
+        out = conv_ops.GroupedConv2d.apply(
+            x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups
+        )
+    else:
+        out = nn_ops.Conv2d.apply(
+            x, weight, bias, stride=stride, padding=padding, dilation=dilation, method=method
+        )
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """Transposed convolution, the input-gradient map of eq. (8.12) as a layer. Input
+    (N, C_in, H, W) or (C_in, H, W), weight (C_in, C_out / groups, kh, kw), output
+    (N, C_out, Ho, Wo), ``Ho = (H - 1) s - 2p + d (kh - 1) + output_padding + 1``."""
+    check_same_dtype("conv_transpose2d", input=input, weight=weight, bias=bias)
+    if isinstance(padding, str):
+        raise ValueError(f"conv_transpose2d: padding must be an int or a pair, got {padding!r}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[1] * groups,):
+        raise ValueError(
+            f"conv_transpose2d: bias must have shape ({weight.shape[1] * groups},) to match "
+            f"weight {tuple(weight.shape)} and groups={groups}, got {tuple(bias.shape)}"
+        )
+    x, unbatched = batched("conv_transpose2d", input)
+    out = conv_ops.ConvTranspose2d.apply(
+        x,
+        weight,
+        bias,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
     )
     return out.squeeze(0) if unbatched else out
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Fully connected layer ``x W^T + b``: input (N, *, in), weight (out, in), bias (out,)."""
-    _check_same_dtype("linear", input=input, weight=weight, bias=bias)
+    check_same_dtype("linear", input=input, weight=weight, bias=bias)
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input has {input.shape[-1] if input.ndim else 0} features but weight "
@@ -110,8 +193,8 @@ def max_pool2d(
     return_indices: bool = False,
 ):
     """Max pooling, eq. (8.13); stride defaults to the kernel size. Input (N, C, H, W)."""
-    _check_tensor("max_pool2d", "input", input)
-    x, unbatched = _batched("max_pool2d", input)
+    check_tensor("max_pool2d", "input", input)
+    x, unbatched = batched("max_pool2d", input)
     out = nn_ops.MaxPool2d.apply(
         x,
         kernel_size=kernel_size,
@@ -141,8 +224,8 @@ def avg_pool2d(
     divisor_override: int | None = None,
 ) -> Tensor:
     """Average pooling, eq. (8.16); stride defaults to the kernel size. Input (N, C, H, W)."""
-    _check_tensor("avg_pool2d", "input", input)
-    x, unbatched = _batched("avg_pool2d", input)
+    check_tensor("avg_pool2d", "input", input)
+    x, unbatched = batched("avg_pool2d", input)
     out = nn_ops.AvgPool2d.apply(
         x,
         kernel_size=kernel_size,
@@ -155,197 +238,14 @@ def avg_pool2d(
     return out.squeeze(0) if unbatched else out
 
 
-def batch_norm(
-    input: Tensor,
-    running_mean: Tensor | None,
-    running_var: Tensor | None,
-    weight: Tensor | None = None,
-    bias: Tensor | None = None,
-    training: bool = False,
-    momentum: float = 0.1,
-    eps: float = 1e-5,
-) -> Tensor:
-    """Batch normalization per channel, eq. (8.18). Input (N, C), (N, C, L) or (N, C, H, W).
-
-    In training the batch statistics are used and ``running_mean``/``running_var`` (if given)
-    are updated in place; otherwise the running statistics are used.
-    """
-    _check_same_dtype(
-        "batch_norm",
-        input=input,
-        weight=weight,
-        bias=bias,
-        running_mean=running_mean,
-        running_var=running_var,
-    )
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {tuple(input.shape)}")
-    channels = input.shape[1]
-    for arg, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise ValueError(
-                f"batch_norm: {arg} must have shape ({channels},) for input {tuple(input.shape)}, "
-                f"got {tuple(t.shape)}"
-            )
-    if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var are needed when not training")
-    return nn_ops.BatchNorm.apply(
-        input,
-        weight,
-        bias,
-        running_mean=None if running_mean is None else running_mean._data,
-        running_var=None if running_var is None else running_var._data,
-        training=training,
-        momentum=momentum,
-        eps=eps,
-    )
-
-
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)`` elementwise."""
-    return math_ops.ReLU.apply(input)
-
-
-def tanh(input: Tensor) -> Tensor:
-    return math_ops.Tanh.apply(input)
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    return math_ops.Sigmoid.apply(input)
-
-
-def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim``."""
-    return (input if dtype is None else input.type(dtype)).softmax(dim)
-
-
-def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
-    """``log(softmax(x))`` along ``dim``, computed stably."""
-    return (input if dtype is None else input.type(dtype)).log_softmax(dim)
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero elements with probability ``p`` and scale the rest by ``1 / (1 - p)`` in training."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
-    if not training or p == 0:
-        return input
-    return nn_ops.Dropout.apply(input, p=p, rng=random.generator())
-
-
-def _check_targets(
-    name: str, input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
-) -> np.ndarray:
-    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
-        raise TypeError(
-            f"{name}: target must be an integer tensor of class indices, got "
-            f"{getattr(target, 'dtype', type(target).__name__)}"
-        )
-    expected = (input.shape[0], *input.shape[2:]) if input.ndim > 1 else ()
-    if tuple(target.shape) != expected:
-        raise ValueError(
-            f"{name}: target shape {tuple(target.shape)} does not match input shape "
-            f"{tuple(input.shape)} (expected {expected})"
-        )
-    classes = input.shape[1] if input.ndim > 1 else input.shape[0]
-    if weight is not None and tuple(weight.shape) != (classes,):
-        raise ValueError(
-            f"{name}: weight must have shape ({classes},), one per class of input "
-            f"{tuple(input.shape)}, got {tuple(weight.shape)}"
-        )
-    labels = target._data
-    bad = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
-    if bad.any():
-        raise ValueError(
-            f"{name}: target {labels[bad].flat[0]} is out of bounds for {classes} classes"
-        )
-    return labels
-
-
-def cross_entropy(
-    input: Tensor,
-    target: Tensor,
-    weight: Tensor | None = None,
-    size_average=None,
-    ignore_index: int = -100,
-    reduce=None,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-) -> Tensor:
-    """Cross entropy of class scores (N, C) and class indices (N,): ``-log softmax(x)[y]``."""
-    _check_same_dtype("cross_entropy", input=input, weight=weight)
-    check_reduction(reduction, "cross_entropy")
-    if label_smoothing != 0.0:
-        raise ValueError("cross_entropy: label_smoothing is not supported, use 0.0")
-    labels = _check_targets("cross_entropy", input, target, weight, ignore_index)
-    return nn_ops.CrossEntropy.apply(
-        input, weight, target=labels, ignore_index=ignore_index, reduction=reduction
-    )
-
-
-def nll_loss(
-    input: Tensor,
-    target: Tensor,
-    weight: Tensor | None = None,
-    size_average=None,
-    ignore_index: int = -100,
-    reduce=None,
-    reduction: str = "mean",
-) -> Tensor:
-    """Negative log likelihood of log-probabilities (N, C) at class indices (N,); also (C,)
-    with a 0-d target and (N, C, d1, ...) with targets (N, d1, ...)."""
-    _check_same_dtype("nll_loss", input=input, weight=weight)
-    check_reduction(reduction, "nll_loss")
-    labels = _check_targets("nll_loss", input, target, weight, ignore_index)
-    rows = _class_axis_last(input)
-    counted = labels.reshape(-1) != ignore_index
-    safe = np.where(counted, labels.reshape(-1), 0)
-    sample_weight = counted.astype(input.dtype)
-    if weight is not None:
-        sample_weight = sample_weight * weight._data[safe]
-    picked = rows[np.arange(len(safe)), safe] * Tensor._wrap(sample_weight)
-    if reduction == "none":
-        return -picked.reshape(labels.shape)
-    return -picked.sum() if reduction == "sum" else -picked.sum() / float(sample_weight.sum())
-
-
-def _class_axis_last(input: Tensor) -> Tensor:
-    """Scores (N, C, d1, ...) or (C,) as rows (N * d1 * ..., C), one row per target."""
-    if input.ndim == 1:
-        return input.unsqueeze(0)
-    if input.ndim == 2:
-        return input
-    return input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
-
-
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction="mean"):
-    """Mean squared error ``(x - y)^2``, reduced by mean, sum or not at all."""
-    check_reduction(reduction, "mse_loss")
-    _check_tensor("mse_loss", "input", input)
-    _check_tensor("mse_loss", "target", target)
-    if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(
-            f"mse_loss: input shape {tuple(input.shape)} and target shape "
-            f"{tuple(target.shape)} differ"
-        )
-    squared = (input - target) ** 2
-    if reduction == "none":
-        return squared
-    return squared.sum() if reduction == "sum" else squared.mean()
-
-
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dimensions ``start_dim..end_dim`` merged into one."""
     return input.flatten(start_dim, end_dim)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices (*) -> (*, num_classes) of zeros and ones (int64)."""
-    _check_tensor("one_hot", "tensor", tensor, floating=False)
+    check_tensor("one_hot", "tensor", tensor, floating=False)
     labels = tensor._data
     if labels.dtype.kind not in "iu":
         raise TypeError(

@@ -1,57 +1,163 @@
-"""``Module`` and ``Parameter``: containers of learnable tensors, with PyTorch's names and order."""
+"""``Module``: the base of every layer and network, with PyTorch's registration rules, names,
+traversal order, hooks, modes, casting and printing."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
 import numpy as np
 
-from cnnlab.autograd.tensor import Tensor, format_tensor
+from cnnlab.autograd.tensor import Tensor
+from cnnlab.nn.hooks import RemovableHandle
+from cnnlab.nn.module_state import IncompatibleKeys, StateDictMixin
+from cnnlab.nn.parameter import Parameter, as_array, is_lazy
+
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "as_array"]
+
+_DEVICES = ("cuda", "mps", "xpu", "xla", "meta", "hip", "vulkan", "ipu", "hpu", "mtia")
 
 
-class Parameter(Tensor):
-    """A tensor that a ``Module`` registers as learnable; requires grad by default."""
-
-    __slots__ = ()
-
-    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
-        array = np.zeros(0, np.float32) if data is None else _as_array(data)
-        self._data = array
-        self.grad = None
-        self.grad_fn = None
-        self._retains_grad = False
-        self.requires_grad = False
-        self.requires_grad_(requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + format_tensor(self)
+def device_type(device) -> str:
+    """``'cpu'`` for the one device cnnlab has; a clear error for any other."""
+    kind = getattr(device, "type", device)
+    kind = str(kind).split(":")[0]
+    if kind != "cpu":
+        raise RuntimeError(
+            f"cnnlab computes on the CPU only: cannot move to device {str(device)!r} "
+            "(cnnlab.cuda.is_available() is False)"
+        )
+    return kind
 
 
-class IncompatibleKeys(NamedTuple):
-    missing_keys: list[str]
-    unexpected_keys: list[str]
+def _is_device(value) -> bool:
+    if hasattr(value, "type") and not isinstance(value, np.dtype | type):
+        return True
+    return isinstance(value, str) and value.split(":")[0] in ("cpu", *_DEVICES)
 
 
-class Module:
+def parse_to(*args, **kwargs) -> np.dtype | None:
+    """The dtype asked of ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` or
+    keywords; the device must be the CPU."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif _is_device(arg):
+            device = arg
+        elif isinstance(arg, bool):
+            continue  # non_blocking given positionally
+        elif arg is not None:
+            dtype = arg
+    if device is not None:
+        device_type(device)
+    return None if dtype is None else np.dtype(dtype)
+
+
+class Module(StateDictMixin):
     """Base class of every layer and network: subclasses assign submodules and parameters in
-    ``__init__`` and compute in ``forward``; calling the module calls ``forward``."""
+    ``__init__`` and compute in ``forward``; calling the module runs its hooks and ``forward``."""
 
     training: bool
 
-    def __init__(self) -> None:
+    def __init__(self, *args, **kwargs) -> None:
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected arguments: {args} {kwargs}"
+            )
+        for name in ("_parameters", "_buffers", "_modules", "_forward_hooks", "_forward_pre_hooks"):
+            object.__setattr__(self, name, OrderedDict())
+        for name in ("_non_persistent_buffers", "_hooks_with_kwargs", "_hooks_always_called"):
+            object.__setattr__(self, name, set())
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
+    # ----- calling, with hooks
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._hooks_always_called:
+                    self._run_forward_hook(key, hook, args, kwargs, None)
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = self._run_forward_hook(key, hook, args, kwargs, output)
+            if result is not None:
+                output = result
+        return output
+
+    def _run_forward_hook(self, key, hook, args, kwargs, output):
+        if key in self._hooks_with_kwargs:
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)
+
+    def _register_hook(
+        self, table: dict, hook, prepend: bool, with_kwargs: bool
+    ) -> RemovableHandle:
+        handle = RemovableHandle(table, self._hooks_with_kwargs, self._hooks_always_called)
+        table[handle.id] = hook
+        if prepend:
+            table.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
+
+    def register_forward_pre_hook(
+        self, hook, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` before each ``forward``; a non-None result replaces the
+        arguments. Returns a handle whose ``remove()`` takes the hook off."""
+        return self._register_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(
+        self,
+        hook,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """``hook(module, args, output)`` after each ``forward`` (to read feature maps, say); a
+        non-None result replaces the output. Returns a handle whose ``remove()`` takes it off."""
+        handle = self._register_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        if always_call:
+            self._hooks_always_called.add(handle.id)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        raise NotImplementedError("Module.register_full_backward_hook")
+
+    def register_backward_hook(self, hook):
+        raise NotImplementedError("Module.register_backward_hook")
 
     # ----- registration (assignment order is registration order, as in PyTorch)
     def __setattr__(self, name: str, value) -> None:
@@ -82,7 +188,10 @@ class Module:
             self._modules[name] = None
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}'")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(cnnlab.Tensor or None expected)"
+                )
             self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -93,7 +202,8 @@ class Module:
         for table in (self._parameters, self._buffers, self._modules):
             if table is not keep:
                 table.pop(name, None)
-        self._non_persistent_buffers.discard(name)
+        if keep is not self._buffers:
+            self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str):
         for table in ("_parameters", "_buffers", "_modules"):
@@ -106,41 +216,77 @@ class Module:
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]
+                self._non_persistent_buffers.discard(name)
                 return
         object.__delattr__(self, name)
 
+    def __dir__(self):
+        return sorted({*super().__dir__(), *self._parameters, *self._buffers, *self._modules})
+
+    def _check_new_name(self, kind: str, name, table: dict) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if name not in table and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` (or None) under ``name``, as ``self.name = param`` does."""
+        self._check_new_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(cnnlab.nn.Parameter or None required)"
+            )
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not learned (running statistics); ``persistent=False``
+        keeps it out of the ``state_dict``."""
+        self._check_new_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(cnnlab Tensor or None required)"
+            )
         self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under ``name``, as ``self.name = module`` does."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be a Module or None")
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_new_name("module", name, self._modules)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
 
     # ----- traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator:
+        """``(name, module)`` for this module and every descendant, depth first, each once."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, module in self._modules.items():
             if module is not None:
-                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                child = f"{prefix}.{name}" if prefix else name
+                yield from module.named_modules(memo, child, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -157,36 +303,68 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, table: str, prefix: str, recurse: bool) -> Iterator:
+    def _named_members(self, table: str, prefix: str, recurse: bool, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for name, value in getattr(module, table).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator:
-        yield from self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
-        yield from self._named_members("_buffers", prefix, recurse)
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
+    def get_submodule(self, target: str) -> Module:
+        """The module at a dotted path such as ``'features.0'``."""
+        module = self
+        for part in target.split(".") if target else ():
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = module._modules[part]
+        return module
+
+    def _get_member(self, target: str, table: str, kind: str):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in getattr(module, table):
+            raise AttributeError(
+                f"`{name}` is not an nn.{kind}"
+                if hasattr(module, name)
+                else (f"{type(module).__name__} has no attribute `{name}`")
+            )
+        return getattr(module, table)[name]
+
+    def get_parameter(self, target: str) -> Parameter:
+        return self._get_member(target, "_parameters", "Parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        return self._get_member(target, "_buffers", "Buffer")
+
     # ----- modes and bulk changes
     def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, batch statistics) for this module and its children."""
         if not isinstance(mode, bool):
-            raise ValueError(f"train: mode must be a bool, got {mode!r}")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
+        object.__setattr__(self, "training", mode)
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -206,98 +384,74 @@ class Module:
         return self
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every child (recursively), then on this module (``net.apply(init)``)."""
         for module in self.children():
             module.apply(fn)
         fn(self)
         return self
 
-    def to(self, dtype=None, *args, **kwargs) -> Module:
-        """Cast floating point parameters and buffers to ``dtype`` (the CPU is the only device)."""
-        if dtype is None or isinstance(dtype, str):
-            return self
-        dtype = np.dtype(dtype)
+    def _cast(self, dtype: np.dtype) -> Module:
         for t in (*self.parameters(), *self.buffers()):
-            if t._data.dtype.kind == "f":
+            if t._data.dtype.kind == "f" and not is_lazy(t):
                 t._data = t._data.astype(dtype)
                 if t.grad is not None:
                     t.grad._data = t.grad._data.astype(dtype)
         return self
 
+    def to(self, *args, **kwargs) -> Module:
+        """Cast floating point parameters and buffers to a dtype; the CPU is the only device,
+        so ``to('cpu')`` changes nothing and any other device is an error."""
+        dtype = parse_to(*args, **kwargs)
+        if dtype is None:
+            return self
+        if dtype.kind != "f":
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+            )
+        return self._cast(dtype)
+
     def float(self) -> Module:
-        return self.to(np.float32)
+        return self._cast(np.dtype(np.float32))
 
     def double(self) -> Module:
-        return self.to(np.float64)
+        return self._cast(np.dtype(np.float64))
+
+    def half(self) -> Module:
+        raise NotImplementedError("Module.half: cnnlab computes in float32 and float64 only")
+
+    def bfloat16(self) -> Module:
+        raise NotImplementedError("Module.bfloat16: cnnlab computes in float32 and float64 only")
+
+    def type(self, dst_type) -> Module:
+        return self._cast(np.dtype(dst_type))
 
     def cpu(self) -> Module:
         return self
 
-    # ----- state
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
-        """Parameters and persistent buffers by PyTorch's key names (``conv1.weight``, ...)."""
-        destination = OrderedDict() if destination is None else destination
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination, prefix + name + ".", keep_vars)
-        return destination
+    def cuda(self, device=None) -> Module:
+        device_type("cuda" if device is None else f"cuda:{getattr(device, 'index', device)}")
+        return self
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values into the parameters and buffers; values may be cnnlab or PyTorch tensors
-        or NumPy arrays. With ``strict``, missing or unexpected keys are an error."""
-        own = self.state_dict(keep_vars=True)
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        errors = []
-        if strict and (missing or unexpected):
-            if missing:
-                errors.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
-            if unexpected:
-                errors.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = _as_array(state_dict[key])
-            if value.shape != target._data.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {target._data.shape}."
-                )
-                continue
-            target._data[...] = value
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        return IncompatibleKeys(missing, unexpected)
+    def share_memory(self) -> Module:
+        return self
 
     # ----- printing
     def extra_repr(self) -> str:
         return ""
 
+    def _get_name(self) -> str:
+        return type(self).__name__
+
     def __repr__(self) -> str:
-        lines = [line for line in self.extra_repr().split("\n") if line]
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = []
         for name, module in self._modules.items():
             child = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
-        head = type(self).__name__ + "("
-        if not lines:
-            return head + ")"
-        if len(lines) == 1 and not self._modules:
+            children.append(f"({name}): {child}")
+        head = self._get_name() + "("
+        if len(lines) == 1 and not children:
             return head + lines[0] + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-def _as_array(value) -> np.ndarray:
-    """The values of a cnnlab tensor, a PyTorch tensor, a NumPy array or a number."""
-    if isinstance(value, Tensor):
-        return value._data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
+        if not lines and not children:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines + children) + "\n)"

@@ -1,10 +1,15 @@
-"""Activation layers: ``ReLU``, ``Tanh``, ``Sigmoid``, ``Softmax``, ``LogSoftmax``, ``Dropout``."""
+"""Activation layers: the chapter's ``ReLU``, ``Tanh``, ``Sigmoid``, ``Softmax`` and the ones
+later CNNs use (``ReLU6``, ``LeakyReLU``, ``ELU``, ``GELU``, ``SiLU``, ``Hardswish``, ...)."""
 
 from __future__ import annotations
 
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.nn import functional as F
 from cnnlab.nn.module import Module
+
+
+def _inplace_repr(inplace: bool, *parts: str) -> str:
+    return ", ".join([*parts, "inplace=True"] if inplace else parts)
 
 
 class ReLU(Module):
@@ -15,10 +20,134 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+        return _inplace_repr(self.inplace)
+
+
+class ReLU6(ReLU):
+    """``min(max(x, 0), 6)`` elementwise (MobileNet)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu6(input, inplace=self.inplace)
+
+
+class LeakyReLU(Module):
+    """``x`` for ``x > 0``, else ``negative_slope * x``."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"negative_slope={self.negative_slope}")
+
+
+class Hardtanh(Module):
+    """``min(max(x, min_val), max_val)`` elementwise."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(
+                f"Hardtanh: min_val cannot be greater than max_val, got {min_val} and {max_val}"
+            )
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"min_val={self.min_val}", f"max_val={self.max_val}")
+
+
+class ELU(Module):
+    """``x`` for ``x > 0``, else ``alpha (exp(x) - 1)``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
+
+
+class GELU(Module):
+    """``x Phi(x)``; ``approximate='tanh'`` for the tanh approximation."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class _InplaceOnly(Module):
+    """An activation whose only option is ``inplace``."""
+
+    function = staticmethod(F.silu)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self).function(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class SiLU(_InplaceOnly):
+    """``x * sigmoid(x)`` (swish)."""
+
+    function = staticmethod(F.silu)
+
+
+class Hardswish(_InplaceOnly):
+    """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
+
+    function = staticmethod(F.hardswish)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class Hardsigmoid(Hardswish):
+    """``relu6(x + 3) / 6``."""
+
+    function = staticmethod(F.hardsigmoid)
+
+
+class Mish(Hardswish):
+    """``x * tanh(softplus(x))``."""
+
+    function = staticmethod(F.mish)
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Tanh(Module):
@@ -62,17 +191,12 @@ class LogSoftmax(Softmax):
         return F.log_softmax(input, self._dim(input))
 
 
-class Dropout(Module):
-    """In training, zero each element with probability ``p`` and scale the rest by 1/(1-p)."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
-        self.p, self.inplace = p, inplace
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) at each position."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+        if input.ndim not in (3, 4):
+            raise ValueError(
+                f"Softmax2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}"
+            )
+        return F.softmax(input, -3)

@@ -87,3 +87,36 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    r"""Average pooling to a fixed output size, whatever the input size (``(1, 1)``: global
+    average pooling, as ResNet and NiN end).
+
+    ``output_size`` is an int, a pair, or a pair with ``None`` (keep that input size). Bin i of
+    an axis of n pooled to m covers ``[floor(i n / m), ceil((i + 1) n / m))``.
+
+    Shapes: input (N, C, H, W) or (C, H, W), output (N, C, Ho, Wo).
+    """
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    r"""Max pooling to a fixed output size (bins as :class:`AdaptiveAvgPool2d`);
+    ``return_indices`` also returns each maximum's flat position ``row * W + col``."""
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)

@@ -1,0 +1,148 @@
+"""Activations, softmax and dropout with ``torch.nn.functional``'s signatures (re-exported by
+``cnnlab.nn.functional``)."""
+
+from __future__ import annotations
+
+import warnings
+
+from cnnlab.autograd import activation_ops, math_ops, nn_ops, random
+from cnnlab.autograd.tensor import Tensor
+from cnnlab.nn.checks import check_tensor, in_place
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` elementwise."""
+    return in_place(input, math_ops.ReLU.apply(input), inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)`` elementwise."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    check_tensor("leaky_relu", "input", input)
+    out = activation_ops.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+    return in_place(input, out, inplace)
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """``min(max(x, min_val), max_val)``; the gradient is 0 outside ``(min_val, max_val)``."""
+    check_tensor("hardtanh", "input", input)
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val cannot be greater than max_val, got {min_val} and {max_val}"
+        )
+    out = activation_ops.Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+    return in_place(input, out, inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha (exp(x) - 1)``."""
+    check_tensor("elu", "input", input)
+    return in_place(input, activation_ops.ELU.apply(input, alpha=float(alpha)), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x Phi(x)``, Phi the standard normal CDF; ``approximate='tanh'`` for its tanh form."""
+    check_tensor("gelu", "input", input)
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return activation_ops.GELU.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (swish)."""
+    check_tensor("silu", "input", input)
+    return in_place(input, activation_ops.SiLU.apply(input), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
+    check_tensor("hardswish", "input", input)
+    return in_place(input, activation_ops.Hardswish.apply(input), inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``."""
+    check_tensor("hardsigmoid", "input", input)
+    return in_place(input, activation_ops.Hardsigmoid.apply(input), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
+    check_tensor("softplus", "input", input)
+    return activation_ops.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    check_tensor("mish", "input", input)
+    return in_place(input, activation_ops.Mish.apply(input), inplace)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return math_ops.Tanh.apply(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return math_ops.Sigmoid.apply(input)
+
+
+def softmax_dim(name: str, ndim: int) -> int:
+    """PyTorch's legacy choice when no ``dim`` is given: 0 for 0-, 1- and 3-D input, else 1."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    dim = softmax_dim("softmax", input.ndim) if dim is None else dim
+    return (input if dtype is None else input.type(dtype)).softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+    dim = softmax_dim("log_softmax", input.ndim) if dim is None else dim
+    return (input if dtype is None else input.type(dtype)).log_softmax(dim)
+
+
+def _check_p(name: str, p: float) -> None:
+    if not 0 <= p <= 1:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero elements with probability ``p`` and scale the rest by ``1 / (1 - p)`` in training."""
+    _check_p("dropout", p)
+    if not training or p == 0:
+        return input
+    return in_place(input, nn_ops.Dropout.apply(input, p=p, rng=random.generator()), inplace)
+
+
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of (N, C, H, W) with probability ``p``, scale the rest by
+    ``1 / (1 - p)``. As in PyTorch, a 3-D input is taken as (N, C, L)."""
+    _check_p("dropout2d", p)
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated; "
+            "use dropout instead",
+            stacklevel=2,
+        )
+    if not training or p == 0:
+        return input
+    if input.ndim < 2:
+        raise ValueError(f"dropout2d: input must be (N, C, ...), got shape {tuple(input.shape)}")
+    mask_shape = (*input.shape[:2], *(1,) * (input.ndim - 2))
+    out = nn_ops.Dropout.apply(input, p=p, rng=random.generator(), mask_shape=mask_shape)
+    return in_place(input, out, inplace)
