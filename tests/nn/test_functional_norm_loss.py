@@ -199,18 +199,31 @@ def test_cross_entropy_with_label_smoothing_and_probabilities_matches_torch(call
         def fn(F, lib, x, q, *w):
             return F.cross_entropy(x, q, *w, **options)
 
-        compare("cross_entropy probabilities", fn, [x, q, *weight], dtype, seed,
-                [True, False, *[False] * len(weight)])  # fmt: skip
+        compare(
+            "cross_entropy probabilities",
+            fn,
+            [x, q, *weight],
+            dtype,
+            seed,
+            [True, False, *[False] * len(weight)],
+        )
         return
     labels = rng.integers(0, classes, (shape[0], *shape[2:]))
     labels[0] = (call["ignore_index"] + 1) % classes  # at least one target counts
 
     def fn(F, lib, x, *w):
-        return F.cross_entropy(x, lib.tensor(labels), *w, ignore_index=call["ignore_index"],
-                               **options)  # fmt: skip
+        return F.cross_entropy(
+            x, lib.tensor(labels), *w, ignore_index=call["ignore_index"], **options
+        )
 
-    compare("cross_entropy label_smoothing", fn, [x, *weight], dtype, seed,
-            [True, *[False] * len(weight)])  # fmt: skip
+    compare(
+        "cross_entropy label_smoothing",
+        fn,
+        [x, *weight],
+        dtype,
+        seed,
+        [True, *[False] * len(weight)],
+    )
 
 
 def test_loss_gradients_match_finite_differences():

@@ -44,8 +44,9 @@ def test_fast_grouped_and_depthwise_forms_equal_the_loop(case):
     for g, (xg, wg, gg) in enumerate(zip(xs, ws, np.split(grad, groups, axis=1), strict=True)):
         dx, dw, db = conv.conv2d_backward_chapter(xg, wg, gg, stride, padding, dilation)
         rows = slice(g * wg.shape[0], (g + 1) * wg.shape[0])
-        np.testing.assert_allclose(grads[0][:, g * xg.shape[1] : (g + 1) * xg.shape[1]], dx,
-                                   rtol=1e-10, atol=1e-12)  # fmt: skip
+        np.testing.assert_allclose(
+            grads[0][:, g * xg.shape[1] : (g + 1) * xg.shape[1]], dx, rtol=1e-10, atol=1e-12
+        )
         np.testing.assert_allclose(grads[1][rows], dw, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(grads[2][rows], db, rtol=1e-10, atol=1e-12)
 

@@ -14,10 +14,11 @@ class _Indexed(Module):
     """What ``Sequential`` and ``ModuleList`` share: children named by position."""
 
     def _key(self, index: int) -> str:
+        """The name of the child at position ``index`` (names may be words in a Sequential)."""
         index = operator.index(index)
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range")
-        return str(index % len(self))
+        return list(self._modules)[index]
 
     def __len__(self) -> int:
         return len(self._modules)
