@@ -11,7 +11,7 @@ import numpy as np
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.nn.hooks import RemovableHandle
 from cnnlab.nn.module_state import IncompatibleKeys, StateDictMixin
-from cnnlab.nn.parameter import Parameter, as_array, is_lazy
+from cnnlab.nn.parameter import Parameter, as_array
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "as_array"]
 
@@ -392,7 +392,7 @@ class Module(StateDictMixin):
 
     def _cast(self, dtype: np.dtype) -> Module:
         for t in (*self.parameters(), *self.buffers()):
-            if t._data.dtype.kind == "f" and not is_lazy(t):
+            if t._data.dtype.kind == "f":  # a lazy placeholder takes the dtype it will have
                 t._data = t._data.astype(dtype)
                 if t.grad is not None:
                     t.grad._data = t.grad._data.astype(dtype)
