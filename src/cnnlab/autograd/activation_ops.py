@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnlab.autograd.function import Function
-from cnnlab.ops import activation, pointwise
+from cnnlab.ops import activation, binary_loss, pointwise
 
 
 class LeakyReLU(Function):
@@ -33,6 +33,15 @@ class ELU(Function):
 
     def backward(self, grad):
         return pointwise.elu_backward(grad, self.x, self.alpha)
+
+
+class CELU(Function):
+    def forward(self, x, alpha):
+        self.x, self.alpha = x, alpha
+        return pointwise.celu(x, alpha)
+
+    def backward(self, grad):
+        return pointwise.celu_backward(grad, self.x, self.alpha)
 
 
 class GELU(Function):
@@ -87,3 +96,25 @@ class Mish(Function):
 
     def backward(self, grad):
         return pointwise.mish_backward(grad, self.x)
+
+
+class PReLU(Function):
+    """Leaky ReLU with a learned slope: gradients for the input and the slope."""
+
+    def forward(self, x, weight):
+        self.x, self.weight = x, weight
+        return pointwise.prelu(x, weight)
+
+    def backward(self, grad):
+        return pointwise.prelu_backward(grad, self.x, self.weight)
+
+
+class LogSigmoid(Function):
+    """``log sigmoid(x)``, stably; its derivative is ``sigmoid(-x)``."""
+
+    def forward(self, x):
+        self.x = x
+        return binary_loss.log_sigmoid(x)
+
+    def backward(self, grad):
+        return grad * activation.sigmoid(-self.x)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from cnnlab.autograd import activation_ops, math_ops, nn_ops, random
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.nn.checks import check_tensor, in_place
+from cnnlab.nn.checks import check_same_dtype, check_tensor, in_place
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -84,8 +86,66 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return in_place(input, activation_ops.Mish.apply(input), inplace)
 
 
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` for ``x > 0``, else ``weight * x``; weight (1,) or one slope per channel."""
+    check_same_dtype("prelu", input=input, weight=weight)
+    channels = input.shape[1] if input.ndim > 1 else 1  # PyTorch's count for a 1-D input
+    if weight.numel() not in (1, channels):
+        raise ValueError(
+            f"prelu: weight must hold 1 slope or one per channel ({channels}), got {weight.numel()}"
+        )
+    return activation_ops.PReLU.apply(input, weight)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))``, without overflow."""
+    check_tensor("logsigmoid", "input", input)
+    return activation_ops.LogSigmoid.apply(input)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with SELU's constants (self-normalizing networks)."""
+    return in_place(input, SELU_SCALE * elu(input, SELU_ALPHA), inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))``."""
+    check_tensor("celu", "input", input)
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return in_place(input, activation_ops.CELU.apply(input, alpha=float(alpha)), inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``."""
+    return input - tanh(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``."""
+    check_tensor("threshold", "input", input)
+    above = input._data > threshold
+    replaced = Tensor._wrap(np.where(above, 0, value).astype(input.dtype))
+    return in_place(input, input * Tensor._wrap(above) + replaced, inplace)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim``."""
+    dim = softmax_dim("softmin", input.ndim) if dim is None else dim
+    return softmax(-input, dim, dtype=dtype)
+
+
 def tanh(input: Tensor) -> Tensor:
     return math_ops.Tanh.apply(input)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def sigmoid(input: Tensor) -> Tensor:

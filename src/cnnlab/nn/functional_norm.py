@@ -118,3 +118,71 @@ def group_norm(
             f"shape {tuple(input.shape)} with num_groups={num_groups}"
         )
     return norm_ops.GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardize each channel of each sample over its positions (N, C, *), then scale and
+    shift per channel: batch normalization of the (1, N * C, *) view, as PyTorch computes it;
+    running statistics, when given, are the average over the samples."""
+    check_same_dtype("instance_norm", input=input, weight=weight, bias=bias)
+    if input.ndim < 3:
+        raise ValueError(
+            f"instance_norm: input must be (N, C, L) or (N, C, H, W), got shape "
+            f"{tuple(input.shape)}"
+        )
+    n, c = input.shape[:2]
+    if use_input_stats and int(np.prod(input.shape[2:])) <= 1:
+        raise ValueError(
+            f"instance_norm: expected more than 1 spatial element when training, got input "
+            f"shape {tuple(input.shape)}"
+        )
+
+    def per_sample(t: Tensor | None) -> Tensor | None:
+        return None if t is None else t.reshape(1, c).expand(n, c).reshape(n * c)
+
+    def tiled(t: Tensor | None) -> Tensor | None:
+        return None if t is None else Tensor._wrap(np.tile(t._data, n))
+
+    mean, var = tiled(running_mean), tiled(running_var)
+    out = batch_norm(
+        input.reshape(1, n * c, *input.shape[2:]),
+        mean,
+        var,
+        per_sample(weight),
+        per_sample(bias),
+        use_input_stats,
+        momentum,
+        eps,
+    )
+    for running, updated in ((running_mean, mean), (running_var, var)):
+        if running is not None:
+            running._data[...] = updated._data.reshape(n, c).mean(axis=0)
+    return out.reshape(*input.shape)
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """AlexNet's normalization across channels: ``x / (k + alpha/n sum_{c' near c} x_c'^2)^beta``
+    over the ``size`` neighbouring channels (zero beyond the ends), as PyTorch composes it."""
+    from cnnlab.nn.functional import avg_pool2d, pad  # the composition PyTorch uses
+
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm: expected 3D or higher dimensionality input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    n, c = input.shape[:2]
+    squares = (input * input).reshape(n, 1, c, -1)
+    squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(squares, (size, 1), stride=1).reshape(*input.shape)
+    return input / (div * alpha + k) ** beta

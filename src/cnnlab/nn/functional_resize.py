@@ -130,3 +130,40 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
         stacklevel=2,
     )
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(N, C r^2, H, W) -> (N, C, H r, W r): each group of r^2 channels tiles an r x r block."""
+    r = upscale_factor
+    *batch, c, h, w = input.shape
+    if c % (r * r):
+        raise ValueError(
+            f"pixel_shuffle: input channels ({c}) must be divisible by upscale_factor^2 ({r * r})"
+        )
+    x = input.reshape(-1, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3)
+    return x.reshape(*batch, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(N, C, H r, W r) -> (N, C r^2, H, W): the inverse of :func:`pixel_shuffle`."""
+    r = downscale_factor
+    *batch, c, h, w = input.shape
+    if h % r or w % r:
+        raise ValueError(
+            f"pixel_unshuffle: height ({h}) and width ({w}) must be divisible by "
+            f"downscale_factor ({r})"
+        )
+    x = input.reshape(-1, c, h // r, r, w // r, r).permute(0, 1, 3, 5, 2, 4)
+    return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """ShuffleNet's channel shuffle: (N, g * k, *) read as (N, g, k, *) and transposed to
+    (N, k, g, *), so the next grouped convolution mixes the groups."""
+    n, c = input.shape[:2]
+    if c % groups:
+        raise ValueError(
+            f"channel_shuffle: number of channels ({c}) must be divisible by groups ({groups})"
+        )
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)

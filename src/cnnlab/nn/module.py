@@ -9,57 +9,15 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.nn.hooks import RemovableHandle
+from cnnlab.nn.devices import device_type, parse_to
+from cnnlab.nn.hooks import ForwardHooksMixin
 from cnnlab.nn.module_state import IncompatibleKeys, StateDictMixin
 from cnnlab.nn.parameter import Parameter, as_array
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "as_array"]
 
-_DEVICES = ("cuda", "mps", "xpu", "xla", "meta", "hip", "vulkan", "ipu", "hpu", "mtia")
 
-
-def device_type(device) -> str:
-    """``'cpu'`` for the one device cnnlab has; a clear error for any other."""
-    kind = getattr(device, "type", device)
-    kind = str(kind).split(":")[0]
-    if kind != "cpu":
-        raise RuntimeError(
-            f"cnnlab computes on the CPU only: cannot move to device {str(device)!r} "
-            "(cnnlab.cuda.is_available() is False)"
-        )
-    return kind
-
-
-def _is_device(value) -> bool:
-    if hasattr(value, "type") and not isinstance(value, np.dtype | type):
-        return True
-    return isinstance(value, str) and value.split(":")[0] in ("cpu", *_DEVICES)
-
-
-def parse_to(*args, **kwargs) -> np.dtype | None:
-    """The dtype asked of ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` or
-    keywords; the device must be the CPU."""
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("copy", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype = arg.dtype
-        elif _is_device(arg):
-            device = arg
-        elif isinstance(arg, bool):
-            continue  # non_blocking given positionally
-        elif arg is not None:
-            dtype = arg
-    if device is not None:
-        device_type(device)
-    return None if dtype is None else np.dtype(dtype)
-
-
-class Module(StateDictMixin):
+class Module(ForwardHooksMixin, StateDictMixin):
     """Base class of every layer and network: subclasses assign submodules and parameters in
     ``__init__`` and compute in ``forward``; calling the module runs its hooks and ``forward``."""
 
@@ -86,78 +44,6 @@ class Module(StateDictMixin):
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
-
-    def _call_with_hooks(self, args: tuple, kwargs: dict):
-        for key, hook in list(self._forward_pre_hooks.items()):
-            if key in self._hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(
-                            "forward pre-hook must return None or a tuple of (new_args, "
-                            f"new_kwargs), but got {result}."
-                        )
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        try:
-            output = self.forward(*args, **kwargs)
-        except Exception:
-            for key, hook in list(self._forward_hooks.items()):
-                if key in self._hooks_always_called:
-                    self._run_forward_hook(key, hook, args, kwargs, None)
-            raise
-        for key, hook in list(self._forward_hooks.items()):
-            result = self._run_forward_hook(key, hook, args, kwargs, output)
-            if result is not None:
-                output = result
-        return output
-
-    def _run_forward_hook(self, key, hook, args, kwargs, output):
-        if key in self._hooks_with_kwargs:
-            return hook(self, args, kwargs, output)
-        return hook(self, args, output)
-
-    def _register_hook(
-        self, table: dict, hook, prepend: bool, with_kwargs: bool
-    ) -> RemovableHandle:
-        handle = RemovableHandle(table, self._hooks_with_kwargs, self._hooks_always_called)
-        table[handle.id] = hook
-        if prepend:
-            table.move_to_end(handle.id, last=False)
-        if with_kwargs:
-            self._hooks_with_kwargs.add(handle.id)
-        return handle
-
-    def register_forward_pre_hook(
-        self, hook, *, prepend: bool = False, with_kwargs: bool = False
-    ) -> RemovableHandle:
-        """``hook(module, args)`` before each ``forward``; a non-None result replaces the
-        arguments. Returns a handle whose ``remove()`` takes the hook off."""
-        return self._register_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
-
-    def register_forward_hook(
-        self,
-        hook,
-        *,
-        prepend: bool = False,
-        with_kwargs: bool = False,
-        always_call: bool = False,
-    ) -> RemovableHandle:
-        """``hook(module, args, output)`` after each ``forward`` (to read feature maps, say); a
-        non-None result replaces the output. Returns a handle whose ``remove()`` takes it off."""
-        handle = self._register_hook(self._forward_hooks, hook, prepend, with_kwargs)
-        if always_call:
-            self._hooks_always_called.add(handle.id)
-        return handle
-
-    def register_full_backward_hook(self, hook, prepend: bool = False):
-        raise NotImplementedError("Module.register_full_backward_hook")
-
-    def register_backward_hook(self, hook):
-        raise NotImplementedError("Module.register_backward_hook")
 
     # ----- registration (assignment order is registration order, as in PyTorch)
     def __setattr__(self, name: str, value) -> None:

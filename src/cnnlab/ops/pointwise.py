@@ -46,6 +46,19 @@ def elu_backward(grad: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(x > 0, grad, grad * _const(alpha, x) * np.exp(np.minimum(x, 0)))
 
 
+def celu(x: np.ndarray, alpha: float) -> np.ndarray:
+    """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))`` (``F.celu``)."""
+    return np.where(x > 0, x, _const(alpha, x) * np.expm1(np.minimum(x, 0) / _const(alpha, x)))
+
+
+def celu_backward(grad: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
+    """``dL/dy`` for ``x > 0``, else ``dL/dy * exp(x / alpha)``, with PyTorch's rounding:
+    its derivative divides by alpha rounded to float32."""
+    inverse = _const(1.0 / float(np.float32(alpha)), x)
+    slope = inverse * _const(alpha, x) * np.exp(np.minimum(x, 0) * inverse)
+    return np.where(x > 0, grad, grad * slope)
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
     from scipy.special import erf  # scipy loads on first use, not on import
 
@@ -137,3 +150,27 @@ def mish_backward(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
     t = np.tanh(softplus(x, 1.0, 20.0))
     sigmoid_x = 1 / (1 + np.exp(-x))
     return grad * (t + x * sigmoid_x * (1 - t * t))
+
+
+def prelu(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``x`` for ``x > 0``, else ``a x`` with a learned slope per channel (``F.prelu``): weight
+    (1,) or (C,), C the channels of x (dimension 1)."""
+    return np.where(x > 0, x, _channel_view(weight, x) * x)
+
+
+def prelu_backward(grad: np.ndarray, x: np.ndarray, weight: np.ndarray):
+    """``dL/dx = dL/dy`` for ``x > 0``, else ``a dL/dy``; ``dL/da = sum of dL/dy * x`` over
+    the inputs below zero that share the slope."""
+    a = _channel_view(weight, x)
+    grad_x = np.where(x > 0, grad, a * grad)
+    per_input = np.where(x > 0, 0, grad * x)
+    if weight.size == 1:
+        return grad_x, np.asarray(per_input.sum(), grad.dtype).reshape(weight.shape)
+    return grad_x, per_input.sum(axis=tuple(i for i in range(x.ndim) if i != 1))
+
+
+def _channel_view(weight: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The slopes shaped to broadcast along x's channel dimension (dimension 1)."""
+    if weight.size == 1:
+        return weight.reshape(())
+    return weight.reshape((1, -1) + (1,) * (x.ndim - 2))

@@ -3,9 +3,13 @@ later CNNs use (``ReLU6``, ``LeakyReLU``, ``ELU``, ``GELU``, ``SiLU``, ``Hardswi
 
 from __future__ import annotations
 
+import numpy as np
+
 from cnnlab.autograd.tensor import Tensor
+from cnnlab.autograd.types import default_dtype
 from cnnlab.nn import functional as F
 from cnnlab.nn.module import Module
+from cnnlab.nn.parameter import Parameter
 
 
 def _inplace_repr(inplace: bool, *parts: str) -> str:
@@ -200,3 +204,91 @@ class Softmax2d(Module):
                 f"Softmax2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}"
             )
         return F.softmax(input, -3)
+
+
+class PReLU(Module):
+    """Leaky ReLU whose negative slope is learned: one (``num_parameters=1``) or one per
+    channel, starting at ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        dtype = np.dtype(dtype or default_dtype())
+        self.weight = Parameter(Tensor._wrap(np.full(num_parameters, init, dtype)))
+
+    def reset_parameters(self) -> None:
+        self.weight._data[...] = self.init
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class _Stateless(Module):
+    """An activation with no options: ``forward`` applies ``function``."""
+
+    function = staticmethod(F.logsigmoid)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self).function(input)
+
+
+class LogSigmoid(_Stateless):
+    """``log(sigmoid(x))``."""
+
+    function = staticmethod(F.logsigmoid)
+
+
+class Softsign(_Stateless):
+    """``x / (1 + |x|)``."""
+
+    function = staticmethod(F.softsign)
+
+
+class Tanhshrink(_Stateless):
+    """``x - tanh(x)``."""
+
+    function = staticmethod(F.tanhshrink)
+
+
+class SELU(_InplaceOnly):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants."""
+
+    function = staticmethod(F.selu)
+
+
+class CELU(Module):
+    """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
+
+
+class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"threshold={self.threshold}", f"value={self.value}")
+
+
+class Softmin(Softmax):
+    """``softmax(-x)`` along ``dim``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmin(input, self._dim(input))

@@ -14,6 +14,17 @@ from cnnlab.nn.modules.lazy import LazyModuleMixin
 from cnnlab.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
 
+def register_scale_and_shift(
+    module: Module, shape: tuple[int, ...], affine: bool, bias: bool, dtype: np.dtype
+) -> None:
+    """``weight`` (gamma, ones) and ``bias`` (beta, zeros) of ``shape``, or None where the
+    layer has none, registered in PyTorch's order."""
+    weight = Parameter(Tensor._wrap(np.ones(shape, dtype))) if affine else None
+    module.register_parameter("weight", weight)
+    shift = Parameter(Tensor._wrap(np.zeros(shape, dtype))) if affine and bias else None
+    module.register_parameter("bias", shift)
+
+
 class _BatchNorm(Module):
     expected_dims: tuple[int, ...] = ()
 
@@ -42,15 +53,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = np.dtype(dtype or default_dtype())
-        if affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(num_features, dtype)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(num_features, dtype)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_scale_and_shift(self, (num_features,), affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, dtype)))
             self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, dtype)))
@@ -180,6 +183,66 @@ class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
     cls_to_become = BatchNorm2d
 
 
+class InstanceNorm2d(_BatchNorm):
+    r"""Standardize each channel of each image over its positions (style transfer), then
+    optionally scale and shift per channel; running statistics only with
+    ``track_running_stats=True``.
+
+    Shapes: input (N, C, H, W) or (C, H, W), output the same.
+    """
+
+    expected_dims = (3, 4)
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in self.expected_dims:
+            raise ValueError(
+                f"{type(self).__name__}: expected 3-D or 4-D input, got shape {tuple(input.shape)}"
+            )
+        if input.ndim == 3:
+            return self.forward(input.unsqueeze(0)).squeeze(0)
+        if input.shape[1] != self.num_features and self.affine:
+            raise ValueError(
+                f"{type(self).__name__}: expected input's size at dim=1 to match num_features "
+                f"({self.num_features}), but got: {input.shape[1]}."
+            )
+        return F.instance_norm(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's local response normalization across ``size`` neighbouring channels."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
 class LayerNorm(Module):
     r"""Standardize each sample over its last dimensions (``normalized_shape``), then scale and
     shift elementwise: ``y = (x - mean) / sqrt(var + eps) * weight + bias``.
@@ -201,15 +264,7 @@ class LayerNorm(Module):
         self.normalized_shape = normalized_shape_of(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = np.dtype(dtype or default_dtype())
-        if elementwise_affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(self.normalized_shape, dtype)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(self.normalized_shape, dtype)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -251,15 +306,7 @@ class GroupNorm(Module):
             affine,
         )
         dtype = np.dtype(dtype or default_dtype())
-        if affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(num_channels, dtype)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(num_channels, dtype)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_scale_and_shift(self, (num_channels,), affine, bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
