@@ -10,7 +10,7 @@ import torch
 from scipy import stats
 
 import cnnlab
-from differential import compare_layer
+from layer_differential import compare_layer
 
 LAZY = {
     "LazyConv2d": ((8, 3), (2, 3, 6, 6)),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import cnnlab
 import cnnlab.nn.functional as F
 from cnnlab.autograd.gradcheck import gradcheck
-from differential import compare, compare_layer
+from layer_differential import compare, compare_layer
 from reference import DTYPES
 
 LAYERS = {

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import cnnlab
-from differential import compare_layer
+from layer_differential import compare_layer
 from reference import DTYPES
 
 LAYERS = {
