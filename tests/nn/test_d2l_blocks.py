@@ -1,6 +1,6 @@
-"""d2l.ai's ResNet and DenseNet, written with lazy layers as the book writes them, built on both
-libraries from the same state_dict: equal outputs, parameter gradients and running statistics
-in training and in evaluation mode (float64, relative error within 1e-10)."""
+"""d2l.ai's ResNet (``Y += X``) and DenseNet, written with lazy layers as the book writes them,
+built on both libraries from the same state_dict: equal outputs, parameter gradients and running
+statistics in training and in evaluation mode (float64, relative error within 1e-10)."""
 
 import numpy as np
 import pytest
@@ -32,7 +32,7 @@ def resnet(lib, num_classes=10):
             Y = self.bn2(self.conv2(Y))
             if self.conv3:
                 X = self.conv3(X)
-            Y = Y + X
+            Y += X  # in place, on a tensor the graph needs: as d2l writes it
             return F.relu(Y)
 
     def block(num_residuals, num_channels, first_block=False):

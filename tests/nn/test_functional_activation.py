@@ -144,3 +144,36 @@ def test_bad_activation_arguments():
         F.dropout2d(cnnlab.zeros(2, 2, 2, 2), -0.1)
     with pytest.raises(TypeError, match="leaky_relu: input must be a floating point tensor"):
         F.leaky_relu(cnnlab.tensor([1, 2]))
+
+
+INPLACE = {
+    "relu": lambda F, x: F.relu(x, inplace=True),
+    "relu6": lambda F, x: F.relu6(x, inplace=True),
+    "leaky_relu": lambda F, x: F.leaky_relu(x, 0.2, inplace=True),
+    "hardtanh": lambda F, x: F.hardtanh(x, -0.5, 0.5, inplace=True),
+    "elu": lambda F, x: F.elu(x, inplace=True),
+    "silu": lambda F, x: F.silu(x, inplace=True),
+    "hardswish": lambda F, x: F.hardswish(x, inplace=True),
+    "selu": lambda F, x: F.selu(x, inplace=True),
+    "celu": lambda F, x: F.celu(x, 0.5, inplace=True),
+    "threshold": lambda F, x: F.threshold(x, 0.1, -1.0, inplace=True),
+    "dropout eval": lambda F, x: F.dropout(x, 0.5, training=False, inplace=True),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_activations_change_their_input_and_backpropagate_as_torch(name):
+    x = np.random.default_rng(0).standard_normal((3, 4)) * 2
+    results = []
+    for lib, functional in ((cnnlab, F), (torch, TF)):
+        leaf = lib.tensor(x, requires_grad=True)
+        hidden = leaf * 1.5
+        out = INPLACE[name](functional, hidden)
+        assert out is hidden  # the same tensor, changed
+        (out * out).sum().backward()
+        results.append((hidden.detach().numpy().copy(), leaf.grad.numpy()))
+        if name != "dropout eval":  # in evaluation, dropout hands its input back untouched
+            with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+                INPLACE[name](functional, lib.tensor(x, requires_grad=True))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)

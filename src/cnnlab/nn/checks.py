@@ -45,7 +45,8 @@ def batched(name: str, input: Tensor, ndim: int = 4) -> tuple[Tensor, bool]:
     return input, False
 
 
-def in_place(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
-    """The result of an activation called with ``inplace``: the same values either way; the
-    result is returned as a new tensor, and ``input`` keeps its own values."""
-    return out
+def in_place(input: Tensor, compute, inplace: bool) -> Tensor:
+    """``compute(input)``; with ``inplace`` the result is written into ``input`` itself through
+    the engine's in-place mechanism (``Tensor._apply_inplace``): the gradient flows as in
+    PyTorch, and a leaf that requires grad refuses with PyTorch's error."""
+    return input._apply_inplace(compute) if inplace else compute(input)

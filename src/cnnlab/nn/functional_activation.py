@@ -14,7 +14,7 @@ from cnnlab.nn.checks import check_same_dtype, check_tensor, in_place
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)`` elementwise."""
-    return in_place(input, math_ops.ReLU.apply(input), inplace)
+    return in_place(input, math_ops.ReLU.apply, inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -25,8 +25,10 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
     check_tensor("leaky_relu", "input", input)
-    out = activation_ops.LeakyReLU.apply(input, negative_slope=float(negative_slope))
-    return in_place(input, out, inplace)
+    slope = float(negative_slope)
+    return in_place(
+        input, lambda x: activation_ops.LeakyReLU.apply(x, negative_slope=slope), inplace
+    )
 
 
 def hardtanh(
@@ -38,14 +40,17 @@ def hardtanh(
         raise ValueError(
             f"hardtanh: min_val cannot be greater than max_val, got {min_val} and {max_val}"
         )
-    out = activation_ops.Hardtanh.apply(input, min_val=min_val, max_val=max_val)
-    return in_place(input, out, inplace)
+
+    def clamped(x: Tensor) -> Tensor:
+        return activation_ops.Hardtanh.apply(x, min_val=min_val, max_val=max_val)
+
+    return in_place(input, clamped, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``alpha (exp(x) - 1)``."""
     check_tensor("elu", "input", input)
-    return in_place(input, activation_ops.ELU.apply(input, alpha=float(alpha)), inplace)
+    return in_place(input, lambda x: activation_ops.ELU.apply(x, alpha=float(alpha)), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -59,19 +64,19 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     check_tensor("silu", "input", input)
-    return in_place(input, activation_ops.SiLU.apply(input), inplace)
+    return in_place(input, activation_ops.SiLU.apply, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
     check_tensor("hardswish", "input", input)
-    return in_place(input, activation_ops.Hardswish.apply(input), inplace)
+    return in_place(input, activation_ops.Hardswish.apply, inplace)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     check_tensor("hardsigmoid", "input", input)
-    return in_place(input, activation_ops.Hardsigmoid.apply(input), inplace)
+    return in_place(input, activation_ops.Hardsigmoid.apply, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -83,7 +88,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     check_tensor("mish", "input", input)
-    return in_place(input, activation_ops.Mish.apply(input), inplace)
+    return in_place(input, activation_ops.Mish.apply, inplace)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -105,7 +110,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """``scale * elu(x, alpha)`` with SELU's constants (self-normalizing networks)."""
-    return in_place(input, SELU_SCALE * elu(input, SELU_ALPHA), inplace)
+    return in_place(input, lambda x: SELU_SCALE * elu(x, SELU_ALPHA), inplace)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -113,7 +118,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     check_tensor("celu", "input", input)
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    return in_place(input, activation_ops.CELU.apply(input, alpha=float(alpha)), inplace)
+    return in_place(input, lambda x: activation_ops.CELU.apply(x, alpha=float(alpha)), inplace)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -129,9 +134,13 @@ def tanhshrink(input: Tensor) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
     check_tensor("threshold", "input", input)
-    above = input._data > threshold
-    replaced = Tensor._wrap(np.where(above, 0, value).astype(input.dtype))
-    return in_place(input, input * Tensor._wrap(above) + replaced, inplace)
+
+    def thresholded(x: Tensor) -> Tensor:
+        above = x._data > threshold
+        replaced = Tensor._wrap(np.where(above, 0, value).astype(x.dtype))
+        return x * Tensor._wrap(above) + replaced
+
+    return in_place(input, thresholded, inplace)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -184,7 +193,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     _check_p("dropout", p)
     if not training or p == 0:
         return input
-    return in_place(input, nn_ops.Dropout.apply(input, p=p, rng=random.generator()), inplace)
+    return in_place(input, lambda x: nn_ops.Dropout.apply(x, p=p, rng=random.generator()), inplace)
 
 
 def dropout2d(
@@ -204,5 +213,8 @@ def dropout2d(
     if input.ndim < 2:
         raise ValueError(f"dropout2d: input must be (N, C, ...), got shape {tuple(input.shape)}")
     mask_shape = (*input.shape[:2], *(1,) * (input.ndim - 2))
-    out = nn_ops.Dropout.apply(input, p=p, rng=random.generator(), mask_shape=mask_shape)
-    return in_place(input, out, inplace)
+
+    def dropped(x: Tensor) -> Tensor:
+        return nn_ops.Dropout.apply(x, p=p, rng=random.generator(), mask_shape=mask_shape)
+
+    return in_place(input, dropped, inplace)
