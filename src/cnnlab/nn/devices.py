@@ -1,38 +1,27 @@
-"""The one device cnnlab computes on, and the arguments of ``to()``: a device, a dtype, a
-tensor, or keywords."""
+"""The arguments of ``Module.to()``: a device, a dtype, a tensor, or keywords. The device is
+checked by the engine's ``check_device``: the CPU, or a clear error."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.autograd.devices import DEVICE_TYPES, check_device, device
 from cnnlab.autograd.tensor import Tensor
 
-_DEVICES = ("cuda", "mps", "xpu", "xla", "meta", "hip", "vulkan", "ipu", "hpu", "mtia")
 
-
-def device_type(device) -> str:
-    """``'cpu'`` for the one device cnnlab has; a clear error for any other."""
-    kind = getattr(device, "type", device)
-    kind = str(kind).split(":")[0]
-    if kind != "cpu":
-        raise RuntimeError(
-            f"cnnlab computes on the CPU only: cannot move to device {str(device)!r} "
-            "(cnnlab.cuda.is_available() is False)"
-        )
-    return kind
-
-
-def _is_device(value) -> bool:
-    if hasattr(value, "type") and not isinstance(value, np.dtype | type):
+def is_device(value) -> bool:
+    """A ``cnnlab.device``, a device string (``'cpu'``, ``'cuda:0'``) or a ``torch.device``."""
+    if isinstance(value, device):
         return True
-    return isinstance(value, str) and value.split(":")[0] in ("cpu", *_DEVICES)
+    kind = getattr(value, "type", value)
+    return isinstance(kind, str) and kind.split(":")[0] in DEVICE_TYPES
 
 
 def parse_to(*args, **kwargs) -> np.dtype | None:
     """The dtype asked of ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` or
     keywords; the device must be the CPU."""
     dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
+    target = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
     kwargs.pop("copy", None)
     if kwargs:
@@ -40,12 +29,12 @@ def parse_to(*args, **kwargs) -> np.dtype | None:
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
-        elif _is_device(arg):
-            device = arg
+        elif is_device(arg):
+            target = arg
         elif isinstance(arg, bool):
             continue  # non_blocking given positionally
         elif arg is not None:
             dtype = arg
-    if device is not None:
-        device_type(device)
+    if target is not None:
+        check_device(target if isinstance(target, device | str) else str(target), "Module.to")
     return None if dtype is None else np.dtype(dtype)

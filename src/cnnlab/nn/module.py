@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from cnnlab.autograd.devices import check_device
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.nn.devices import device_type, parse_to
+from cnnlab.nn.devices import parse_to
 from cnnlab.nn.hooks import ForwardHooksMixin
 from cnnlab.nn.module_state import IncompatibleKeys, StateDictMixin
 from cnnlab.nn.parameter import Parameter, as_array
@@ -315,7 +316,9 @@ class Module(ForwardHooksMixin, StateDictMixin):
         return self
 
     def cuda(self, device=None) -> Module:
-        device_type("cuda" if device is None else f"cuda:{getattr(device, 'index', device)}")
+        check_device(
+            "cuda" if device is None else f"cuda:{getattr(device, 'index', device)}", "Module.cuda"
+        )
         return self
 
     def share_memory(self) -> Module:

@@ -11,7 +11,7 @@ from cnnlab.autograd.tensor import Tensor
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """The parameters' values, flattened and joined in order (differentiable)."""
-    from cnnlab.autograd.creation import cat
+    from cnnlab.autograd.joining import cat
 
     return cat([p.reshape(-1) for p in parameters])
 
