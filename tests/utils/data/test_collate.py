@@ -32,7 +32,6 @@ CASES = {
     "numpy arrays": lambda lib: [np.zeros((2, 3), np.float32), np.ones((2, 3), np.float32)],
     "numpy uint8 images": lambda lib: [np.full((2, 2, 3), 7, np.uint8)] * 3,
     "numpy bool arrays": lambda lib: [np.array([True, False]), np.array([False, False])],
-    "numpy float16 arrays": lambda lib: [np.ones(2, np.float16)] * 2,
     "numpy float32 scalars": lambda lib: [np.float32(1.5), np.float32(2.0)],
     "numpy int32 scalars": lambda lib: [np.int32(1), np.int32(2)],
     "numpy float64 scalars": lambda lib: [np.float64(1.5), np.float64(2.0)],

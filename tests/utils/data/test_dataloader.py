@@ -214,5 +214,5 @@ def test_iterable_datasets_refuse_samplers_and_built_loaders_refuse_changes():
     loader = DataLoader(TensorDataset(cnnlab.ones(4)), batch_size=2)
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):
         loader.batch_size = 3
-    with pytest.raises(TypeError, match="generator must be a numpy"):
+    with pytest.raises(TypeError, match="generator must be a cnnlab"):
         list(DataLoader(TensorDataset(cnnlab.ones(4)), shuffle=True, generator=torch.Generator()))

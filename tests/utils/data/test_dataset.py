@@ -109,7 +109,11 @@ def test_random_split_lengths_fractions_and_disjointness():
         random_split(data, [10, 12])
     with pytest.raises(ValueError, match="fraction at index 0 is not in"):
         random_split(data, [-0.5, 1.5])
-    with pytest.raises(TypeError, match=r"generator must be a numpy\.random\.Generator"):
+    seeded = [
+        random_split(data, [3, 20], generator=cnnlab.Generator().manual_seed(5)) for _ in "ab"
+    ]
+    assert seeded[0][0].indices == seeded[1][0].indices
+    with pytest.raises(TypeError, match=r"generator must be a cnnlab\.Generator"):
         random_split(data, [10, 13], generator=torch.Generator())
 
 

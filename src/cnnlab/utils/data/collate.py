@@ -15,12 +15,19 @@ from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, 
 import numpy as np
 
 from cnnlab.autograd.tensor import Tensor
+from cnnlab.autograd.types import to_numpy
 
 # NumPy kinds PyTorch refuses to make tensors of: bytes, strings, objects
 _NOT_NUMERIC = re.compile(r"[SaUO]")
 _ERROR = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 )
+
+
+def _tensor(array: np.ndarray) -> Tensor:
+    """A tensor of ``array``, whose dtype must be one cnnlab tensors have (float16 and complex
+    arrays raise ``NotImplementedError``)."""
+    return Tensor._wrap(array.astype(to_numpy(array.dtype), copy=False))
 
 
 def _stack(arrays: list[np.ndarray]) -> np.ndarray:
@@ -43,12 +50,12 @@ def collate_numpy_array_fn(batch, *, collate_fn_map=None) -> Tensor:
     """Stack NumPy arrays into one tensor of their dtype."""
     if _NOT_NUMERIC.search(batch[0].dtype.str) is not None:
         raise TypeError(_ERROR.format(batch[0].dtype))
-    return Tensor._wrap(_stack([np.asarray(a) for a in batch]))
+    return _tensor(_stack([np.asarray(a) for a in batch]))
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None) -> Tensor:
     """NumPy scalars keep their dtype: ``(N,)``."""
-    return Tensor._wrap(np.asarray(batch))
+    return _tensor(np.asarray(batch))
 
 
 def collate_float_fn(batch, *, collate_fn_map=None) -> Tensor:
@@ -145,7 +152,7 @@ def default_convert(data):
     if isinstance(data, np.ndarray | np.generic) and not isinstance(data, np.str_ | np.bytes_):
         if isinstance(data, np.ndarray) and _NOT_NUMERIC.search(data.dtype.str) is not None:
             return data
-        return Tensor._wrap(np.asarray(data))
+        return _tensor(np.asarray(data))
     if isinstance(data, Mapping):
         return _same_kind_of_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):

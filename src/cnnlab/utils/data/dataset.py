@@ -212,9 +212,9 @@ def _split_lengths(lengths: Sequence[float], total: int) -> list[int]:
 
 def random_split(dataset: Dataset, lengths: Sequence[float], generator=None) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths, or of fractions summing
-    to 1 (counts as PyTorch rounds them). The permutation comes from ``generator`` (a NumPy
-    ``Generator``) or cnnlab's global one: the same seed gives the same split on every run, but
-    not the split PyTorch makes, whose generator is another."""
+    to 1 (counts as PyTorch rounds them). The permutation comes from ``generator`` (a
+    ``cnnlab.Generator`` or NumPy ``Generator``) or cnnlab's global one: the same seed gives the
+    same split on every run, but not the split PyTorch makes, whose generator is another."""
     lengths = _split_lengths(lengths, len(dataset))
     if sum(lengths) != len(dataset) or any(n < 0 for n in lengths):
         raise ValueError(

@@ -2,9 +2,9 @@
 dataset (``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
 ``WeightedRandomSampler``) and how it groups indices into batches (``BatchSampler``).
 
-Random samplers draw from a NumPy ``Generator`` (``generator=``) or from cnnlab's global one
-(seeded by ``cnnlab.manual_seed``): the same seed gives the same order on every run, though not
-PyTorch's order, whose generator is another.
+Random samplers draw from ``generator=`` (a ``cnnlab.Generator`` or a NumPy ``Generator``) or
+from cnnlab's global generator (seeded by ``cnnlab.manual_seed``): the same seed gives the same
+order on every run, though not PyTorch's order, whose generator is another.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ from cnnlab.autograd.tensor import Tensor
 
 
 def numpy_generator(generator) -> np.random.Generator:
-    """The NumPy generator behind ``generator=``: the global one for None."""
-    if generator is None:
-        return random.generator()
+    """The NumPy generator behind ``generator=``: a ``cnnlab.Generator``'s stream, a NumPy
+    ``Generator`` itself, or (None) the global stream that ``cnnlab.manual_seed`` seeds."""
     if isinstance(generator, np.random.Generator):
         return generator
-    inner = getattr(generator, "numpy_generator", None)
-    if isinstance(inner, np.random.Generator):
-        return inner
+    if generator is None or isinstance(generator, random.Generator):
+        return random.generator(generator)
     raise TypeError(
-        f"generator must be a numpy.random.Generator (np.random.default_rng(seed)) or None, "
-        f"got {type(generator).__module__}.{type(generator).__name__}"
+        "generator must be a cnnlab.Generator (cnnlab.Generator().manual_seed(seed)), a "
+        "numpy.random.Generator or None, got "
+        f"{type(generator).__module__}.{type(generator).__name__}"
     )
 
 
