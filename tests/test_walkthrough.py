@@ -4,12 +4,10 @@ folder, predict digits drawn both ways round, and the README's snippets."""
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -19,14 +17,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from cnnlab.data import load
+from dataset_files import write_idx
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """An unsigned-byte IDX file, gzipped, as the official MNIST files are."""
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
 
 
 def drawn(digit: np.ndarray, dark_on_light: bool) -> Image.Image:
@@ -44,10 +37,10 @@ def home(tmp_path_factory):
     data = root / "data"
     data.mkdir()
     train, test = load("mnist5k", train=True), load("mnist5k", train=False)
-    write_idx(data / "train-images-idx3-ubyte.gz", train.images[:2000, 0])
-    write_idx(data / "train-labels-idx1-ubyte.gz", train.labels[:2000])
-    write_idx(data / "t10k-images-idx3-ubyte.gz", test.images[:300, 0])
-    write_idx(data / "t10k-labels-idx1-ubyte.gz", test.labels[:300])
+    write_idx(data / "train-images-idx3-ubyte.gz", train.images[:2000, 0], gz=True)
+    write_idx(data / "train-labels-idx1-ubyte.gz", train.labels[:2000].astype(np.uint8), gz=True)
+    write_idx(data / "t10k-images-idx3-ubyte.gz", test.images[:300, 0], gz=True)
+    write_idx(data / "t10k-labels-idx1-ubyte.gz", test.labels[:300].astype(np.uint8), gz=True)
     env = dict(os.environ, CNNLAB_DATA=str(tmp_path_factory.mktemp("empty-data-root")))
     env.pop("COLUMNS", None)
     return root, env, test

@@ -3,10 +3,7 @@ in the official formats."""
 
 from __future__ import annotations
 
-import gzip
-import importlib.util
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -16,23 +13,7 @@ import numpy as np
 import pytest
 
 from cnnlab.data import load
-
-DATA_TEST_CONFTEST = Path(__file__).parents[1] / "data" / "conftest.py"
-
-
-def data_writers():
-    """The CIFAR-10 writers of tests/data/conftest.py (Python 2 pickles, as the real files)."""
-    spec = importlib.util.spec_from_file_location("cnnlab_tests_data_writers", DATA_TEST_CONFTEST)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
-def write_idx_gz(path: Path, array: np.ndarray) -> None:
-    """An unsigned-byte IDX file, gzipped: magic 0x0000080N, big-endian sizes, the bytes."""
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+from dataset_files import CIFAR_PREFIX, cifar_contents, write_cifar_dir, write_idx
 
 
 @pytest.fixture(scope="session")
@@ -81,19 +62,18 @@ def mnist_dir(tmp_path_factory, cli_env) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CNNLAB_CACHE", cli_env["CNNLAB_CACHE"])
         train, test = load("mnist5k", train=True), load("mnist5k", train=False)
-    write_idx_gz(directory / "train-images-idx3-ubyte.gz", train.images[:400, 0])
-    write_idx_gz(directory / "train-labels-idx1-ubyte.gz", train.labels[:400])
-    write_idx_gz(directory / "t10k-images-idx3-ubyte.gz", test.images[:100, 0])
-    write_idx_gz(directory / "t10k-labels-idx1-ubyte.gz", test.labels[:100])
+    for prefix, split, count in (("train", train, 400), ("t10k", test, 100)):
+        labels = split.labels[:count].astype(np.uint8)
+        write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", split.images[:count, 0], gz=True)
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte.gz", labels, gz=True)
     return root
 
 
 @pytest.fixture(scope="session")
 def cifar_dir(tmp_path_factory) -> Path:
     """Random CIFAR-10 python batches (40 images each) in cifar-10-batches-py/."""
-    writers = data_writers()
     root = tmp_path_factory.mktemp("cifar-data")
-    writers.write_cifar_dir(root / writers.CIFAR_PREFIX, writers.cifar_contents(40).files)
+    write_cifar_dir(root / CIFAR_PREFIX, cifar_contents(40).files)
     return root
 
 

@@ -19,26 +19,6 @@ EXERCISE_X = np.array(
 EXERCISE_W = np.array(
     [[[0, 0, 0], [1, 1, 1], [0, 0, 0]], [[0, 1, 0], [0, 1, 0], [0, 1, 0]], np.eye(3, dtype=int)]
 )
-EXERCISE_4 = np.array(  # exercise 4's input x, [2, 6, 6]
-    [
-        [
-            [1, 3, 2, 1, 0, 9],
-            [2, 9, 1, 1, 1, 2],
-            [1, 3, 2, 3, 5, 5],
-            [5, 6, 1, 2, 2, 7],
-            [9, 7, 4, 1, 8, 8],
-            [1, 3, 7, 2, 1, 7],
-        ],
-        [
-            [4, 7, 2, 8, 3, 0],
-            [2, 0, 1, 4, 1, 0],
-            [8, 3, 8, 3, 7, 1],
-            [4, 0, 1, 5, 2, 3],
-            [8, 6, 4, 1, 5, 7],
-            [1, 4, 0, 0, 0, 9],
-        ],
-    ]
-)
 
 
 def as_torch(array: np.ndarray) -> torch.Tensor:
@@ -57,14 +37,14 @@ def test_exercise_1_with_integer_matrices_by_both_methods():
     )  # Y0 by hand: each output sums the middle row of its window
 
 
-def test_exercise_4_pooling_of_integer_input():
-    x = EXERCISE_4[None]
+def test_pooling_of_integer_input_as_in_exercise_4():
+    x = np.stack([EXERCISE_X, EXERCISE_X.T * 3 + 1])[None]  # [1, 2, 5, 5] integers
     maximum, _ = ops.max_pool2d(x, 2)
     average = ops.avg_pool2d(x, 2)
     assert maximum.dtype == average.dtype == np.float64
     np.testing.assert_array_equal(maximum, TF.max_pool2d(as_torch(x), 2).numpy())
     np.testing.assert_array_equal(average, TF.avg_pool2d(as_torch(x), 2).numpy())
-    np.testing.assert_array_equal(maximum[0, 0], [[9, 2, 9], [6, 3, 7], [9, 7, 8]])
+    np.testing.assert_array_equal(average[0, 0], [[0.5, 0.0], [0.75, 0.5]])
 
 
 @st.composite

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-DATA_TEST_CONFTEST = Path(__file__).parents[1] / "data" / "conftest.py"
-
-
-def data_writers():
-    """The IDX and CIFAR-10 writers of tests/data/conftest.py (independent of the readers)."""
-    spec = importlib.util.spec_from_file_location("cnnlab_vision_data_writers", DATA_TEST_CONFTEST)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
+import dataset_files as writers
 
 
 @pytest.fixture(scope="session")
-def writers():
-    return data_writers()
-
-
-@pytest.fixture(scope="session")
-def vision_root(tmp_path_factory, writers) -> SimpleNamespace:
+def vision_root(tmp_path_factory) -> SimpleNamespace:
     """``root`` holding MNIST in ``MNIST/raw`` (gzipped), Fashion-MNIST in ``FashionMNIST/raw``
     and CIFAR-10 in ``cifar-10-batches-py``, with the arrays written."""
     root = tmp_path_factory.mktemp("vision-data")

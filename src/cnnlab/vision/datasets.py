@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from cnnlab import data
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.data import cifar10_classes, download, load_cifar10, load_mnist
 
@@ -38,18 +39,7 @@ MNIST_CLASSES = [
     "8 - eight",
     "9 - nine",
 ]
-FASHION_MNIST_CLASSES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-]
+FASHION_MNIST_CLASSES = list(data.FASHION_MNIST_CLASSES)
 
 
 class VisionDataset:
