@@ -5,11 +5,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PATHS = ["src", "tests", "benchmarks", "examples"]
 
 
 def test_ruff_check_finds_nothing():
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks"],
+        [sys.executable, "-m", "ruff", "check", *PATHS],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -19,7 +20,7 @@ def test_ruff_check_finds_nothing():
 
 def test_ruff_format_changes_nothing():
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks"],
+        [sys.executable, "-m", "ruff", "format", "--check", *PATHS],
         cwd=ROOT,
         capture_output=True,
         text=True,
