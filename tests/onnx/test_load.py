@@ -113,12 +113,13 @@ def test_an_op_cnnlab_cannot_run_is_named_with_the_file(tmp_path):
 
 
 def test_an_attribute_cnnlab_cannot_run_is_named(tmp_path):
-    path = tmp_path / "pad.onnx"
-    model = one_node_model("Pad", mode="reflect")
-    model.graph.node[0].input.append("pads")
-    model.graph.initializer.append(onnx.numpy_helper.from_array(np.zeros(8, np.int64), "pads"))
+    path = tmp_path / "pool.onnx"
+    model = one_node_model("AveragePool", kernel_shape=[2, 2], dilations=[2, 2])
+    model.opset_import[0].version = 19
     onnx.save(model, path)
-    with pytest.raises(OnnxImportError, match=r"pad\.onnx: node 'odd' \(Pad\): mode 'reflect'"):
+    with pytest.raises(
+        OnnxImportError, match=r"pool\.onnx: node 'odd' \(AveragePool\): dilations \[2, 2\]"
+    ):
         load(path)
 
 

@@ -43,6 +43,25 @@ CASES = {
     "linear on 3-D": lambda x: F.linear(x, cnnlab.tensor(WEIGHT.T), cnnlab.tensor(WEIGHT[0])),
     "cast and clone": lambda x: (x.double() * 2).float() + x.clone(),
     "dropout in eval": lambda x: F.dropout(x, 0.5, training=False) * 2,
+    "elementwise functions": lambda x: (
+        x.sin() + x.cos() + x.floor() + x.ceil() + x.reciprocal() + (x.abs() + 1).rsqrt()
+    ),
+    "activations beyond the chapter": lambda x: (
+        F.relu6(x * 4)
+        + F.leaky_relu(x, 0.2)
+        + F.elu(x, 0.7)
+        + F.celu(x, 1.3)
+        + F.silu(x)
+        + F.hardswish(x * 3)
+        + F.hardsigmoid(x * 3)
+        + F.mish(x)
+        + F.logsigmoid(x * 30)
+        + F.softplus(x * 8, beta=2.0, threshold=5.0)
+        + F.softplus(x)
+        + F.selu(x)
+        + F.hardtanh(x, -0.5, 0.25)
+    ),
+    "gelu": lambda x: F.gelu(x) + F.gelu(x * 2, approximate="tanh"),
 }
 
 LAYERS = {
@@ -59,6 +78,41 @@ LAYERS = {
     "batch norm 1-D on (N, C, L)": (nn.BatchNorm1d(2), None),
 }
 
+# the layers beyond the chapter: (layer, input shape without the batch, opsets)
+MORE_LAYERS = {
+    "grouped conv": (nn.Conv2d(4, 6, 3, groups=2, padding=1), (4, 6, 7), [18]),
+    "depthwise conv": (nn.Conv2d(4, 4, 3, stride=2, padding=1, groups=4), (4, 7, 8), [18]),
+    "depthwise conv x2 no bias": (nn.Conv2d(3, 6, 3, groups=3, bias=False), (3, 6, 6), [18]),
+    "transposed conv": (
+        nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1),
+        (4, 5, 6),
+        [18],
+    ),
+    "transposed conv grouped dilated": (
+        nn.ConvTranspose2d(4, 6, (2, 3), stride=(1, 2), groups=2, dilation=2),
+        (4, 4, 5),
+        [18],
+    ),
+    "global avg pool": (nn.AdaptiveAvgPool2d((1, 1)), (3, 7, 6), [18]),
+    "adaptive avg pool tiling": (nn.AdaptiveAvgPool2d((2, 3)), (3, 6, 9), [18]),
+    "adaptive avg pool overlapping": (nn.AdaptiveAvgPool2d(3), (3, 7, 8), [13, 18]),
+    "global max pool": (nn.AdaptiveMaxPool2d(1), (3, 5, 5), [18]),
+    "adaptive max pool overlapping": (nn.AdaptiveMaxPool2d((3, 2)), (3, 7, 5), [13, 18]),
+    "prelu per channel": (nn.PReLU(3, init=0.1), (3, 4, 4), [18]),
+    "prelu shared": (nn.PReLU(), (3, 4, 4), [18]),
+    "gelu op": (nn.GELU(), (3, 4), [20]),
+    "gelu tanh op": (nn.GELU("tanh"), (3, 4), [13, 20]),
+    "layer norm": (nn.LayerNorm([4, 5]), (3, 4, 5), [13, 18]),
+    "layer norm no affine": (nn.LayerNorm(5, elementwise_affine=False), (3, 5), [13, 18]),
+    "group norm": (nn.GroupNorm(2, 6), (6, 3, 4), [13, 18]),
+    "group norm no affine": (nn.GroupNorm(3, 3, affine=False), (3, 5), [18]),
+    "pad": (nn.ZeroPad2d((1, 2, 0, 3)), (2, 4, 4), [18]),
+    "pad constant value": (nn.ConstantPad2d((2, 1, 1, 2), 0.5), (2, 4, 4), [18]),
+    "pad reflect": (nn.ReflectionPad2d((1, 2, 2, 1)), (2, 4, 4), [18]),
+    "pad replicate": (nn.ReplicationPad2d(2), (2, 4, 4), [18]),
+    "pad circular": (nn.CircularPad2d((1, 2, 2, 1)), (2, 4, 4), [19]),
+}
+
 
 class Lambda(nn.Module):
     def __init__(self, f):
@@ -69,10 +123,11 @@ class Lambda(nn.Module):
         return self.f(x)
 
 
-def check(name: str, model, shape: tuple[int, ...], onnx_helpers) -> None:
+def check(name: str, model, shape: tuple[int, ...], onnx_helpers, opset=None) -> None:
     h = onnx_helpers
     rng = np.random.default_rng(0)
-    data = h.exported(model, rng.standard_normal((2, *shape)).astype(np.float32))
+    x = rng.standard_normal((2, *shape)).astype(np.float32)
+    data = h.exported(model, x, opset_version=opset)
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
     again = load(data)
     for batch in (1, 3):
@@ -96,3 +151,46 @@ def test_layer_options(name, onnx_helpers):
         layer.running_var._data[...] = [0.5, 2.0]
         return check(name, model, (2, 6), onnx_helpers)
     check(name, model, (2, size, size + 1), onnx_helpers)
+
+
+def randomize(layer) -> None:
+    """Scale and shift parameters away from their defaults."""
+    rng = np.random.default_rng(1)
+    for p in layer.parameters():
+        p._data[...] = rng.uniform(0.5, 1.5, p.shape)
+
+
+@pytest.mark.parametrize("name", MORE_LAYERS)
+def test_layers_beyond_the_chapter(name, onnx_helpers):
+    layer, shape, opsets = MORE_LAYERS[name]
+    randomize(layer)
+    for opset in opsets:
+        check(f"{name} opset {opset}", layer.eval(), shape, onnx_helpers, opset)
+
+
+def test_opsets_choose_the_op_or_its_formula(onnx_helpers):
+    h = onnx_helpers
+    model = nn.Sequential(nn.LayerNorm(4), nn.GELU())
+    x = np.ones((1, 3, 4), np.float32)
+    ops = {
+        opset: {
+            n.op_type
+            for n in onnx.load_from_string(h.exported(model, x, opset_version=opset)).graph.node
+        }
+        for opset in (13, 18, 20)
+    }
+    assert "LayerNormalization" not in ops[13] and {"Erf", "ReduceMean"} <= ops[13]
+    assert "LayerNormalization" in ops[18] and "Gelu" not in ops[18]
+    assert {"LayerNormalization", "Gelu"} <= ops[20] and "Erf" not in ops[20]
+
+
+def test_adaptive_bins_over_dynamic_image_sizes_are_refused():
+    import io
+
+    from cnnlab.onnx import OnnxExportError, export
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(2))
+    with pytest.raises(
+        OnnxExportError, match=r"AdaptiveAvgPool2d in layer '1'.*dynamic image sizes"
+    ):
+        export(model, cnnlab.rand(1, 1, 8, 8), io.BytesIO(), dynamic_axes={"input": [0, 2, 3]})

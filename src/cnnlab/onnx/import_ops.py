@@ -168,18 +168,36 @@ def where(node: Node) -> Run:
     return lambda inputs: cnnlab.where(inputs[0]._data.astype(bool), inputs[1], inputs[2])
 
 
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
 @importer("Pad")
 def pad_op(node: Node) -> Run:
+    """Constant padding (negative pads crop) by concatenation; reflect, edge and wrap as
+    ``F.pad``'s reflect, replicate and circular, on the trailing axes the pads touch."""
     mode = node.attr("mode", "constant")
-    if mode != "constant":
-        raise node.fail(f"mode {mode!r} (only 'constant')")
+    if mode not in PAD_MODES:
+        raise node.fail(f"mode {mode!r} (one of {', '.join(PAD_MODES)})")
 
     def run(inputs):
         x, pads, value = ([*inputs, None, None])[:3]
         pads = static(pads) if pads is not None else node.attr("pads")
         if len(inputs) > 3 and inputs[3] is not None:
             raise node.fail("the axes input is not supported")
-        fill = 0.0 if value is None else float(value.item())
-        return pad(x, pads, fill)
+        if mode == "constant":
+            return pad(x, pads, 0.0 if value is None else float(value.item()))
+        return F.pad(x, _torch_pads(node, pads, x.ndim), mode=PAD_MODES[mode])
 
     return run
+
+
+def _torch_pads(node: Node, pads: list[int], ndim: int) -> tuple[int, ...]:
+    """ONNX's (every begin, every end) as PyTorch's (last before, last after, ...), for the
+    trailing axes up to the first one padded."""
+    touched = [axis for axis in range(ndim) if pads[axis] or pads[ndim + axis]]
+    if any(p < 0 for p in pads):
+        raise node.fail(f"negative pads {pads} in mode {node.attr('mode')!r}")
+    first = touched[0] if touched else ndim
+    return tuple(
+        p for axis in reversed(range(first, ndim)) for p in (pads[axis], pads[ndim + axis])
+    )

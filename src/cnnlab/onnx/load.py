@@ -18,7 +18,7 @@ from onnx import external_data_helper, numpy_helper
 
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.nn.module import Module, Parameter
-from cnnlab.onnx import import_ops, import_pool, import_shape  # noqa: F401  (fill the table)
+from cnnlab.onnx import import_layers, import_ops, import_pool, import_shape  # noqa: F401  (the op table)
 from cnnlab.onnx.errors import OnnxImportError
 from cnnlab.onnx.import_node import IMPORTERS, Node
 
