@@ -5,6 +5,7 @@ either engine's ``nn`` (``cnnlab`` or ``torch``), and onnxruntime to run the fil
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import io
 import struct
 from pathlib import Path
@@ -182,12 +183,70 @@ def densenet(lib: ModuleType):
     return DenseNet()
 
 
+def mobilenet(lib: ModuleType):
+    """Depthwise-separable convolutions as MobileNet v1 stacks them (a 3x3 depthwise conv with
+    ``groups`` = channels, then a 1x1 pointwise conv, each with batch norm and ReLU6), and one
+    v2 inverted residual (1x1 expansion, depthwise, linear 1x1 projection, residual add)."""
+    nn = lib.nn
+
+    def separable(cin, cout, stride):
+        return nn.Sequential(
+            nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False), nn.BatchNorm2d(cin),
+            nn.ReLU6(inplace=True),
+            nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU6(inplace=True),
+        )  # fmt: skip
+
+    class InvertedResidual(nn.Module):
+        def __init__(self, channels, expansion):
+            super().__init__()
+            hidden = channels * expansion
+            self.block = nn.Sequential(
+                nn.Conv2d(channels, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+                nn.Conv2d(hidden, hidden, 3, 1, 1, groups=hidden, bias=False),
+                nn.BatchNorm2d(hidden), nn.ReLU6(),
+                nn.Conv2d(hidden, channels, 1, bias=False), nn.BatchNorm2d(channels),
+            )  # fmt: skip
+
+        def forward(self, x):
+            return x + self.block(x)
+
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6(inplace=True),
+        separable(8, 16, 1), separable(16, 24, 2), InvertedResidual(24, 4),
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Dropout(0.2), nn.Linear(24, 10),
+    )  # fmt: skip
+
+
+def d2l_blocks(name: str):
+    """d2l.ai's ResNet (``Y += X``) and DenseNet as ``tests/nn/test_d2l_blocks.py`` writes
+    them, with lazy layers and adaptive average pooling."""
+    path = Path(__file__).parents[1] / "nn" / "test_d2l_blocks.py"
+    spec = importlib.util.spec_from_file_location("d2l_blocks_for_onnx", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def mnist_example_net(lib: ModuleType):
+    """``Net`` of ``examples/mnist_main.py`` (pytorch/examples' MNIST program), on cnnlab."""
+    path = Path(__file__).parents[2] / "examples" / "mnist_main.py"
+    spec = importlib.util.spec_from_file_location("mnist_main_for_onnx", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.torch is cnnlab
+    return module.Net()
+
+
 EXAMPLES = {
     "lenet_d2l": (lenet_d2l, (1, 28, 28)),
     "nin": (nin, (1, 96, 96)),
     "googlenet": (googlenet, (1, 32, 32)),
     "resnet": (resnet, (1, 32, 32)),
     "densenet": (densenet, (1, 32, 32)),
+    "mobilenet": (mobilenet, (1, 32, 32)),
+    "resnet_d2l": (lambda lib: d2l_blocks("resnet")(lib), (1, 32, 32)),
+    "densenet_d2l": (lambda lib: d2l_blocks("densenet")(lib), (1, 32, 32)),
+    "mnist_main": (mnist_example_net, (1, 28, 28)),
 }
 NAMED = {name: spec.input_shape for name, spec in MODELS.items()}
 
@@ -214,6 +273,8 @@ def make_model(name: str):
     else:
         builder, shape = EXAMPLES[name]
         model = builder(cnnlab)
+        with cnnlab.no_grad():  # lazy layers take their shapes
+            model.eval()(cnnlab.zeros(1, *shape))
     randomize_statistics(model)
     return model.eval(), shape
 

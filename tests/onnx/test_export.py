@@ -9,11 +9,15 @@ import pytest
 
 import cnnlab
 from cnnlab import nn
+from cnnlab.models import MODELS
 from cnnlab.onnx import OnnxExportError, describe, export, load
 from reference import assert_close
 
-NAMED = ["chapter_net", "lenet5", "lenet5_classic", "lenet5_bn"]
-EXAMPLES = ["lenet_d2l", "nin", "googlenet", "resnet", "densenet"]
+NAMED = list(MODELS)  # every named model, including those added later
+EXAMPLES = [
+    "lenet_d2l", "nin", "googlenet", "resnet", "densenet", "mobilenet", "resnet_d2l",
+    "densenet_d2l", "mnist_main",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMED + EXAMPLES)

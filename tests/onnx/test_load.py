@@ -42,10 +42,19 @@ def torch_models(onnx_helpers):
             torch.nn.init.uniform_(module.running_var, 0.5, 1.5)
             torch.nn.init.normal_(module.running_mean, 0, 0.3)
             torch.nn.init.uniform_(module.weight, 0.5, 1.5)
-    return {"lenet5": (build("lenet5", "torch"), (1, 28, 28)), "resnet": (resnet, (1, 32, 32))}
+    mobilenet = h.EXAMPLES["mobilenet"][0](torch)
+    for module in mobilenet.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            torch.nn.init.uniform_(module.running_var, 0.5, 1.5)
+            torch.nn.init.normal_(module.running_mean, 0, 0.3)
+    return {
+        "lenet5": (build("lenet5", "torch"), (1, 28, 28)),
+        "resnet": (resnet, (1, 32, 32)),
+        "mobilenet": (mobilenet, (1, 32, 32)),
+    }
 
 
-@pytest.mark.parametrize("name", ["lenet5", "resnet"])
+@pytest.mark.parametrize("name", ["lenet5", "resnet", "mobilenet"])
 def test_pytorch_exports_load_and_give_pytorchs_outputs(name, onnx_helpers):
     h = onnx_helpers
     model, shape = torch_models(h)[name]
@@ -58,7 +67,7 @@ def test_pytorch_exports_load_and_give_pytorchs_outputs(name, onnx_helpers):
             expected = model(torch.from_numpy(x)).numpy()
         assert_close(f"torch.onnx.export {name}", h.run_cnnlab(ours, x), expected, np.float32)
     named = {k for k, _ in ours.named_parameters()}  # batch norm is folded into the convs
-    assert {"fc.weight", "fc.bias"} <= named if name == "resnet" else "conv1.weight" in named
+    assert {"resnet": "fc.weight", "lenet5": "conv1.weight", "mobilenet": "9.weight"}[name] in named
 
 
 def test_a_loaded_model_trains_on_the_engine(onnx_helpers):
@@ -172,6 +181,28 @@ TORCH_CASES = {
         + x.mean(dim=(2, 3), keepdim=True)
     ),
     "batch norm after relu": lambda m, x: m["bn"](TF.relu(m["conv"](x))),
+    "activations beyond the chapter": lambda m, x: (
+        TF.leaky_relu(x, 0.2)
+        + TF.elu(x)
+        + TF.celu(x, 0.5)
+        + TF.selu(x)
+        + TF.gelu(x)
+        + TF.gelu(x, approximate="tanh")
+        + TF.silu(x)
+        + TF.hardswish(x * 6)
+        + TF.mish(x)
+        + TF.hardsigmoid(x * 6)
+        + TF.softplus(x)
+        + m["prelu"](x)
+        + TF.logsigmoid(x)
+    ),
+    "norms": lambda m, x: m["ln"](x) + m["gn"](x) + m["in"](x),
+    "grouped and transposed convs": lambda m, x: m["up"](m["dw"](x)) + m["up2"](x),
+    "padding": lambda m, x: (
+        TF.pad(x, (1, 2, 0, 1), mode="reflect")
+        + TF.pad(x, (1, 2, 0, 1), mode="replicate")
+        + TF.pad(x, (1, 2, 0, 1), value=0.3)
+    ),
     "linear on 3-D": lambda m, x: m["fc3"](x.flatten(2)),
 }
 
@@ -188,7 +219,17 @@ def torch_case(name: str) -> torch.nn.Module:
         "avg": torch.nn.AdaptiveAvgPool2d(1),
         "max": torch.nn.AdaptiveMaxPool2d(1),
         "bn": bn,
+        "prelu": torch.nn.PReLU(2, 0.3),
+        "ln": torch.nn.LayerNorm([8, 8]),
+        "gn": torch.nn.GroupNorm(1, 2),
+        "in": torch.nn.InstanceNorm2d(2, affine=True),
+        "dw": torch.nn.Conv2d(2, 4, 3, padding=1, groups=2),
+        "up": torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1),
+        "up2": torch.nn.ConvTranspose2d(2, 2, 2, stride=2),
     }
+    for key in ("ln", "gn", "in"):
+        torch.nn.init.uniform_(layers[key].weight, 0.5, 1.5)
+        torch.nn.init.uniform_(layers[key].bias, -0.5, 0.5)
     return TorchCase(TORCH_CASES[name], **layers).eval()
 
 

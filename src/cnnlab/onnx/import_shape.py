@@ -1,5 +1,5 @@
 """ONNX shape, indexing and reduction ops on the engine: Flatten, Reshape, Transpose, Squeeze,
-Unsqueeze, Concat, Constant, Shape, Gather, Slice, Expand and the Reduce ops."""
+Unsqueeze, Concat, Constant, ConstantOfShape, Shape, Gather, Slice, Expand and the Reduce ops."""
 
 from __future__ import annotations
 
@@ -104,6 +104,14 @@ def constant(node: Node) -> Run:
         )
     array = numpy_helper.to_array(node.attrs["value"]).copy()
     return lambda inputs: Tensor._wrap(array)
+
+
+@importer("ConstantOfShape")
+def constant_of_shape(node: Node) -> Run:
+    """A tensor of the shape given as input, filled with ``value`` (default float32 zero)."""
+    value = node.attr("value")
+    fill = np.zeros(1, np.float32) if value is None else numpy_helper.to_array(value)
+    return lambda inputs: Tensor._wrap(np.full(static(inputs[0]), fill.reshape(-1)[0], fill.dtype))
 
 
 @importer("Shape")
