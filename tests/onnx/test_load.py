@@ -243,3 +243,80 @@ def test_the_ops_pytorch_writes_for_cnns_load(name, onnx_helpers):
         with torch.no_grad():
             expected = model(torch.from_numpy(x)).numpy()
         assert_close(f"torch.onnx.export {name}", h.run_cnnlab(ours, x), expected, np.float32)
+
+
+def keras_like_model(rng) -> onnx.ModelProto:
+    """A small Keras CNN as tf2onnx writes it: NHWC input transposed to NCHW for each Conv
+    (explicit pads and auto_pad), batch norm, max pooling, back to NHWC before the flatten, Dense
+    layers as MatMul + Add, softmax; TensorFlow's value names (``dense/MatMul/ReadVariableOp:0``)
+    and opset 13."""
+    f32 = onnx.TensorProto.FLOAT
+
+    def array(name, shape, scale=0.3):
+        return onnx.numpy_helper.from_array(
+            (rng.standard_normal(shape) * scale).astype(np.float32), name
+        )
+
+    nodes = [
+        helper.make_node("Transpose", ["input_1:0"], ["nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node(
+            "Conv", ["nchw", "conv2d/Conv2D/ReadVariableOp:0", "conv2d/BiasAdd/ReadVariableOp:0"],
+            ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="sequential/conv2d/BiasAdd",
+        ),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node(
+            "Conv", ["r1", "conv2d_1/Conv2D/ReadVariableOp:0"], ["c2"], kernel_shape=[3, 3],
+            strides=[2, 2], auto_pad="SAME_UPPER",
+        ),
+        helper.make_node(
+            "BatchNormalization", ["c2", "bn/gamma:0", "bn/beta:0", "bn/moving_mean:0",
+                                   "bn/moving_variance:0"], ["b2"], epsilon=0.001,
+        ),
+        helper.make_node("Relu", ["b2"], ["r2"]),
+        helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Transpose", ["p2"], ["nhwc"], perm=[0, 2, 3, 1]),
+        helper.make_node("Reshape", ["nhwc", "flatten/Const:0"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "dense/MatMul/ReadVariableOp:0"], ["mm"]),
+        helper.make_node("Add", ["mm", "dense/BiasAdd/ReadVariableOp:0"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["dense/Softmax:0"], axis=-1),
+    ]  # fmt: skip
+    initializers = [
+        array("conv2d/Conv2D/ReadVariableOp:0", (4, 1, 3, 3)),
+        array("conv2d/BiasAdd/ReadVariableOp:0", (4,)),
+        array("conv2d_1/Conv2D/ReadVariableOp:0", (6, 4, 3, 3)),
+        array("bn/gamma:0", (6,)),
+        array("bn/beta:0", (6,)),
+        array("bn/moving_mean:0", (6,)),
+        onnx.numpy_helper.from_array(
+            rng.uniform(0.5, 1.5, 6).astype(np.float32), "bn/moving_variance:0"
+        ),
+        onnx.numpy_helper.from_array(np.array([-1, 2 * 2 * 6], np.int64), "flatten/Const:0"),
+        array("dense/MatMul/ReadVariableOp:0", (24, 5)),
+        array("dense/BiasAdd/ReadVariableOp:0", (5,)),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tf2onnx",
+        [helper.make_tensor_value_info("input_1:0", f32, ["unk__6", 9, 9, 1])],
+        [helper.make_tensor_value_info("dense/Softmax:0", f32, ["unk__7", 5])],
+        initializers,
+    )
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tf2onnx"
+    )
+
+
+def test_a_keras_model_as_tf2onnx_writes_it_loads_with_named_parameters(onnx_helpers):
+    h = onnx_helpers
+    proto = keras_like_model(np.random.default_rng(3))
+    onnx.checker.check_model(proto, full_check=True)
+    ours = load(proto.SerializeToString())
+    named = {k for k, _ in ours.named_parameters()}
+    assert "dense/MatMul/ReadVariableOp:0" in named and "bn/gamma:0" in named
+    assert {k for k, _ in ours.named_buffers()} == {"bn/moving_mean:0", "bn/moving_variance:0"}
+    for batch in (1, 4):
+        x = h.images(batch, (9, 9, 1), seed=batch)
+        expected = h.run_onnxruntime(proto.SerializeToString(), x, "input_1:0")
+        assert_close(
+            f"tf2onnx-style model batch {batch}", h.run_cnnlab(ours, x), expected, np.float32
+        )

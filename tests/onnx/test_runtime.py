@@ -36,13 +36,13 @@ def test_both_runtimes_give_the_checkpoints_scores(exported, checkpoint, onnx_he
 def test_it_says_what_it_runs(exported):
     classifier = load_onnx_model(exported, "numpy")
     assert classifier.describe() == (
-        f"{exported}: lenet5 trained on mnist, epoch 2, run by numpy (the cnnlab engine)"
+        f"{exported}: lenet5 trained on mnist5k, epoch 1, run by numpy (the cnnlab engine)"
     )
-    assert classifier.checkpoint.config == {"data": "mnist", "classes": None}
+    assert classifier.checkpoint.config == {"data": "mnist5k", "classes": None}
     assert classifier.checkpoint.info == {
         "model": "lenet5",
         "classes": classifier.classes,
-        "data": "mnist",
+        "data": "mnist5k",
     }
 
 
