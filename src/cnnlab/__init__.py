@@ -110,6 +110,7 @@ from cnnlab.compat import (
     strided,
 )
 from cnnlab.ops import threads
+from cnnlab.serialization import load, save
 from cnnlab.utils.memory import keep_freed_memory
 
 globals().update(FUNCTIONS)

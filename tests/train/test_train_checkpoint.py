@@ -13,7 +13,6 @@ import torch
 
 import cnnlab
 from cnnlab.models import build
-from cnnlab.train import files
 from cnnlab.train.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -26,6 +25,7 @@ from cnnlab.train.checkpoint import (
     save_checkpoint,
 )
 from cnnlab.train.jsoncodec import dumps, loads
+from cnnlab.utils import files
 
 
 def sample_checkpoint(epoch: int = 3) -> Checkpoint:

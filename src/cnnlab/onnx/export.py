@@ -22,7 +22,7 @@ from cnnlab.onnx import emit_activation, emit_layers, emit_math, emit_nn  # noqa
 from cnnlab.onnx.errors import OnnxExportError
 from cnnlab.onnx.graph import EMITTERS, Emit, GraphBuilder, onnx_dtype
 from cnnlab.onnx.trace import Input, Step, Trace, as_inputs, trace
-from cnnlab.train.files import atomic_write
+from cnnlab.utils.files import atomic_write
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 13

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab.train import jsoncodec
-from cnnlab.train.files import atomic_write
+from cnnlab.utils.files import atomic_write
 
 FORMAT = "cnnlab-checkpoint"
 VERSION = 1

@@ -11,8 +11,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from cnnlab.train.files import atomic_write_text
 from cnnlab.train.jsoncodec import strict_dumps
+from cnnlab.utils.files import atomic_write_text
 
 COLUMNS = (
     "epoch",

@@ -19,13 +19,13 @@ from cnnlab.train.checkpoint import (
     load_checkpoint,
 )
 from cnnlab.train.config import TrainConfig, resumed_config
-from cnnlab.train.files import atomic_write_text
 from cnnlab.train.jsoncodec import strict_dumps
 from cnnlab.train.loop import Run, build_run, capture, evaluate, restore, run_epochs
 from cnnlab.train.metrics import epoch_legend, format_epoch, write_metrics
 from cnnlab.train.report import class_report, format_report
 from cnnlab.train.splits import check_compatible, load_split
 from cnnlab.train.threads import compute_threads
+from cnnlab.utils.files import atomic_write_text
 
 RUNS_DIR = Path("runs")
 REPORT_NAME = "report.json"

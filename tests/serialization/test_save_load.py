@@ -1,0 +1,158 @@
+"""``.pt`` files both ways with real PyTorch: ``torch.save`` -> ``cnnlab.load`` and
+``cnnlab.save`` -> ``torch.load(weights_only=True)``, for state dicts, tensors and containers."""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import cnnlab
+
+
+def lenet(nn):
+    """d2l's LeNet (sigmoid, average pooling), on either engine."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2),
+        nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5),
+        nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.Sigmoid(),
+        nn.Linear(120, 84),
+        nn.Sigmoid(),
+        nn.Linear(84, 10),
+        nn.BatchNorm1d(10),
+    )
+
+
+def assert_same(ours, theirs) -> None:
+    """``ours`` (cnnlab) equals ``theirs`` (torch): types, keys, dtypes, shapes, values."""
+    if isinstance(theirs, torch.Tensor):
+        assert isinstance(ours, cnnlab.Tensor), type(ours)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert ours.requires_grad == theirs.requires_grad
+        assert isinstance(ours, cnnlab.nn.Parameter) == isinstance(theirs, torch.nn.Parameter)
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    elif isinstance(theirs, dict):
+        assert type(ours) is type(theirs)
+        assert list(ours) == list(theirs)
+        for key in theirs:
+            assert_same(ours[key], theirs[key])
+    elif isinstance(theirs, torch.Size):
+        assert isinstance(ours, cnnlab.Size) and tuple(ours) == tuple(theirs)
+    elif isinstance(theirs, list | tuple):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs)
+        for mine, other in zip(ours, theirs, strict=True):
+            assert_same(mine, other)
+    elif isinstance(theirs, torch.dtype):
+        assert ours == getattr(cnnlab, str(theirs).removeprefix("torch."))
+    elif isinstance(theirs, torch.device):
+        assert isinstance(ours, cnnlab.device) and str(ours) == str(theirs)
+    else:
+        assert type(ours) is type(theirs) and ours == theirs
+
+
+def test_lenet_state_dict_saved_by_torch_loads_into_cnnlab(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    reference = lenet(torch.nn)
+    reference.train()(torch.randn(4, 1, 28, 28))  # running statistics move
+    torch.save(reference.state_dict(), tmp_path / "lenet.pt")
+    model = lenet(cnnlab.nn)
+    state = cnnlab.load(tmp_path / "lenet.pt")
+    assert_same(state, reference.state_dict())
+    assert not model.load_state_dict(state).missing_keys
+    x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    expected = reference.eval()(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(model.eval()(cnnlab.tensor(x)).detach().numpy(), expected, atol=1e-5)
+
+
+def test_lenet_state_dict_saved_by_cnnlab_loads_into_torch(tmp_path: Path) -> None:
+    cnnlab.manual_seed(0)
+    model = lenet(cnnlab.nn)
+    model.train()(cnnlab.randn(4, 1, 28, 28))
+    cnnlab.save(model.state_dict(), str(tmp_path / "lenet.pt"))
+    state = torch.load(tmp_path / "lenet.pt", weights_only=True)
+    assert isinstance(state, OrderedDict)
+    assert_same(model.state_dict(), state)
+    reference = lenet(torch.nn)
+    reference.load_state_dict(state)
+    x = np.random.default_rng(1).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    expected = reference.eval()(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(model.eval()(cnnlab.tensor(x)).detach().numpy(), expected, atol=1e-5)
+
+
+def torch_containers() -> dict:
+    base = torch.arange(24, dtype=torch.float64).reshape(2, 3, 4)
+    return {
+        "views": [base, base[:, 1], base.transpose(0, 2), base[..., ::2], base.expand(2, 2, 3, 4)],
+        "scalar": torch.tensor(2.5),
+        "types": (torch.tensor([1, -2], dtype=torch.int64), torch.tensor([True, False])),
+        "more": [torch.tensor([0, 255], dtype=torch.uint8), torch.ones(2, dtype=torch.int32)],
+        "empty": torch.zeros(0, 3),
+        "param": torch.nn.Parameter(torch.ones(2, 2)),
+        "frozen": torch.nn.Parameter(torch.ones(1), requires_grad=False),
+        "grad": torch.ones(3, requires_grad=True),
+        "plain": [1, -(2**40), 2**80, 0.25, "text", None, True, b"\x00\xff", b""],
+        "nested": OrderedDict(a={"b": (1, [2, {"c": torch.ones(1)}])}),
+        "meta": (torch.float32, torch.int64, torch.bool, torch.Size([2, 3]), torch.device("cpu")),
+        "set": {1, 2},
+        "complex": 1 + 2j,
+    }
+
+
+def test_containers_saved_by_torch_load_in_cnnlab(tmp_path: Path) -> None:
+    saved = torch_containers()
+    torch.save(saved, tmp_path / "things.pt")
+    assert_same(cnnlab.load(tmp_path / "things.pt"), saved)
+
+
+def test_containers_saved_by_cnnlab_load_in_torch() -> None:
+    ours = cnnlab.load(save_with_torch(torch_containers()))
+    buffer = io.BytesIO()
+    cnnlab.save(ours, buffer)
+    buffer.seek(0)
+    assert_same(ours, torch.load(buffer, weights_only=True))
+
+
+def save_with_torch(obj) -> io.BytesIO:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_views_of_one_storage_share_memory_after_load() -> None:
+    base = torch.arange(6.0)
+    loaded = cnnlab.load(save_with_torch([base, base[2:]]))
+    loaded[0].add_(1)
+    np.testing.assert_array_equal(loaded[1].numpy(), [3, 4, 5, 6])
+
+
+def test_the_same_tensor_twice_is_one_tensor_after_both_round_trips() -> None:
+    tensor = cnnlab.ones(3)
+    buffer = io.BytesIO()
+    cnnlab.save({"a": tensor, "b": tensor}, buffer)
+    buffer.seek(0)
+    theirs = torch.load(buffer, weights_only=True)
+    assert theirs["a"] is theirs["b"]
+    buffer.seek(0)
+    ours = cnnlab.load(buffer)
+    assert ours["a"] is ours["b"]
+
+
+def test_mmap_load_gives_the_same_values(tmp_path: Path) -> None:
+    saved = {"w": torch.randn(5, 7), "n": torch.arange(3)}
+    torch.save(saved, tmp_path / "w.pt")
+    assert_same(cnnlab.load(tmp_path / "w.pt", mmap=True), saved)
+    cnnlab.save(cnnlab.load(tmp_path / "w.pt"), tmp_path / "ours.pt")
+    assert_same(cnnlab.load(tmp_path / "ours.pt", mmap=True), saved)
+    mapped = torch.load(tmp_path / "ours.pt", mmap=True, weights_only=True)
+    assert all(torch.equal(mapped[key], saved[key]) for key in saved)
