@@ -7,6 +7,7 @@ from numbers import Number
 
 import numpy as np
 
+from cnnlab.autograd.errors import RuntimeTypeError
 from cnnlab.autograd.shaping import _axis
 from cnnlab.autograd.types import default_dtype, is_floating, result_dtype
 
@@ -303,7 +304,7 @@ def _need_dims(name: str, ndim: int, *tensors) -> None:
 
 def _floating(t, name: str):
     if not is_floating(t._data.dtype):
-        raise TypeError(f"{name}: expected a floating point tensor, got dtype {t.dtype}")
+        raise RuntimeTypeError(f"{name}: expected a floating point tensor, got dtype {t.dtype}")
     return t
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from cnnlab.autograd import types
 from cnnlab.autograd.devices import check_device
+from cnnlab.autograd.errors import RuntimeValueError
 from cnnlab.autograd.types import dtype as cnnlab_dtype
 from cnnlab.autograd.types import from_type_name, tensor_type_name, to_numpy
 
@@ -29,7 +30,7 @@ class ConversionMethods:
 
     def item(self):
         if self._data.size != 1:
-            raise ValueError(
+            raise RuntimeValueError(
                 f"item(): only a tensor with one element can be converted to a Python scalar, "
                 f"got shape {tuple(self._data.shape)}"
             )

@@ -83,6 +83,15 @@ class Options:
                 f"{self.name}(): size must be ints or one tuple of ints, got {size}"
             ) from None
 
+    def floating(self) -> Options:
+        """Refuse an integer or bool dtype, as PyTorch's samplers of real numbers do."""
+        if self.dtype.kind != "f":
+            raise NotImplementedError(
+                f"{self.name}(dtype={np.dtype(self.dtype).name}): samples of real numbers need a "
+                "floating point dtype (PyTorch has no such kernel either)"
+            )
+        return self
+
     def make(self, values) -> Tensor:
         """A new tensor of ``values`` converted to the dtype."""
         t = Tensor._wrap(np.asarray(values).astype(self.dtype, copy=False))

@@ -1,4 +1,5 @@
-"""The error for a PyTorch name cnnlab does not have."""
+"""The errors cnnlab raises where PyTorch raises its own kinds: a missing PyTorch name, and
+the ``RuntimeError``s PyTorch gives for a wrong dtype or value."""
 
 from __future__ import annotations
 
@@ -17,3 +18,13 @@ def missing(name: str, owner: str):
         f"{owner}.{name} is not available in cnnlab (the PyTorch feature of that name, if any, "
         "is not implemented)"
     )
+
+
+class RuntimeTypeError(TypeError, RuntimeError):
+    """A tensor of a dtype an op does not take: PyTorch raises ``RuntimeError`` here, so a
+    program catching that catches this ``TypeError`` too."""
+
+
+class RuntimeValueError(ValueError, RuntimeError):
+    """An argument value PyTorch answers with ``RuntimeError`` (``item()`` of many elements,
+    ...): a ``ValueError`` that a program catching ``RuntimeError`` catches too."""

@@ -8,6 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from cnnlab.autograd.errors import RuntimeTypeError
 from cnnlab.autograd.shaping import _axis
 from cnnlab.autograd.types import is_floating, to_numpy
 
@@ -38,7 +39,7 @@ class ReductionMethods:
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
         source = self if dtype is None else self.type(dtype)
         if not is_floating(source._data.dtype):
-            raise TypeError(
+            raise RuntimeTypeError(
                 "mean(): could not infer output dtype. Input dtype must be a floating point "
                 f"dtype. Got: {source.dtype}"
             )
@@ -217,7 +218,7 @@ def _dims(dim, axis, ndim: int):
 def _floated(t, name: str):
     if is_floating(t._data.dtype):
         return t
-    raise TypeError(f"{name}(): expected a floating point tensor, got dtype {t.dtype}")
+    raise RuntimeTypeError(f"{name}(): expected a floating point tensor, got dtype {t.dtype}")
 
 
 def _arg_reduce(t, dim, keepdim: bool, find) -> np.ndarray:

@@ -15,13 +15,13 @@ INT64 = np.dtype(np.int64)
 
 def rand(*size, **options) -> Tensor:
     """Uniform samples in [0, 1)."""
-    o = Options("rand", options)
+    o = Options("rand", options).floating()
     return o.make(o.generator.random(o.shape(size)))
 
 
 def randn(*size, **options) -> Tensor:
     """Standard normal samples."""
-    o = Options("randn", options)
+    o = Options("randn", options).floating()
     return o.make(o.generator.standard_normal(o.shape(size)))
 
 
@@ -67,11 +67,13 @@ def _value(x):
 
 
 def rand_like(input: Tensor, **options) -> Tensor:
-    return _like("rand_like", input, options, lambda o, shape: o.generator.random(shape))
+    return _like("rand_like", input, options, lambda o, shape: o.floating().generator.random(shape))
 
 
 def randn_like(input: Tensor, **options) -> Tensor:
-    return _like("randn_like", input, options, lambda o, shape: o.generator.standard_normal(shape))
+    return _like(
+        "randn_like", input, options, lambda o, shape: o.floating().generator.standard_normal(shape)
+    )
 
 
 def randint_like(input: Tensor, low, high=None, **options) -> Tensor:

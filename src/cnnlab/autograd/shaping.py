@@ -132,7 +132,8 @@ class ShapeMethods:
         sizes = _sizes(sizes)
         return self.repeat(*((1,) * (self.ndim - len(sizes)) + tuple(sizes)))
 
-    def flip(self, *dims):
+    def flip(self, *dims, **kwargs):
+        dims = _dims_argument("flip", dims, kwargs)
         dims = tuple(_axis(d, self.ndim) for d in _sizes(dims))
         return ops.Flip.apply(self, dims=dims)
 
@@ -223,6 +224,17 @@ def _transposer(dims):
 
 def _indexer(index):
     return lambda array: array[index]
+
+
+def _dims_argument(name: str, dims: tuple, kwargs: dict) -> tuple:
+    """``f(0, 1)``, ``f((0, 1))`` or ``f(dims=(0, 1))``, as torch's ``flip`` takes them."""
+    if set(kwargs) - {"dims"}:
+        raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    if "dims" in kwargs:
+        if dims:
+            raise TypeError(f"{name}() got multiple values for argument 'dims'")
+        dims = (kwargs["dims"],)
+    return dims
 
 
 def _sizes(args: tuple) -> tuple:

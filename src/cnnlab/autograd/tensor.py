@@ -15,7 +15,7 @@ import numpy as np
 from cnnlab.autograd.arithmetic import ArithmeticMethods
 from cnnlab.autograd.comparison import ComparisonMethods
 from cnnlab.autograd.conversion import ConversionMethods
-from cnnlab.autograd.errors import missing
+from cnnlab.autograd.errors import RuntimeTypeError, missing
 from cnnlab.autograd.inplace_methods import InplaceMethods
 from cnnlab.autograd.printing import format_tensor
 from cnnlab.autograd.reductions import ReductionMethods
@@ -172,7 +172,7 @@ class Tensor(
     # ----- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not is_floating(self._data.dtype):
-            raise TypeError(
+            raise RuntimeTypeError(
                 f"only tensors of floating point dtype can require gradients, got {self.dtype}"
             )
         if not self.is_leaf and not requires_grad:
