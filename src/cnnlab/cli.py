@@ -190,24 +190,71 @@ def add_train_parser(subparsers) -> None:
     )
     p.add_argument("--no-plots", dest="plots", action="store_false", help="do not write PNG plots")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--nproc",
+        type=POSITIVE_INT,
+        metavar="N",
+        help="train data-parallel on N processes of this machine: starts torchrun --standalone "
+        "--nproc-per-node N (--batch-size stays the global batch; needs PyTorch)",
+    )
     p.set_defaults(func=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from cnnlab.train import TrainConfig, resolve_config, train
+    from cnnlab.train import distributed
 
+    if "nproc" in args:
+        return launch_torchrun(args.nproc, getattr(args, "argv", None) or sys.argv[1:])
     # Only the flags the user gave are in ``args``: a resumed run takes the rest from its
     # checkpoint, a new run from TrainConfig's defaults.
     given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+    if not distributed.launched_by_torchrun():
+        return train_and_report(train_config(given))
+    distributed.join_process_group()
+    try:
+        decided = distributed.agreed_on_rank0(lambda: train_config(restart_aware(given)).to_dict())
+        return train_and_report(TrainConfig.from_dict(decided))
+    finally:
+        distributed.leave_process_group()
+
+
+def train_config(given: dict) -> TrainConfig:
+    """The run's config from the flags the user ``given``, a resumed run's from its checkpoint."""
+    from cnnlab.train import resolve_config
+
+    given = dict(given)
     if isinstance(given.get("resume"), str):
         given["out"] = str(resumed_run_directory(given["resume"], given.get("out")))
         given["resume"] = True
     if given.get("resume"):
         given.setdefault("quiet", False)  # what to print is this command's, not the run's
-        config = resolve_config(TrainConfig(resume=True, out=given.get("out")), given)
-    else:
-        config = resolve_config(TrainConfig(**given))
+        return resolve_config(TrainConfig(resume=True, out=given.get("out")), given)
+    return resolve_config(TrainConfig(**given))
+
+
+def restart_aware(given: dict) -> dict:
+    """Under torchrun: a worker restarted by ``--max-restarts`` resumes the run in ``--out`` from
+    its checkpoint; restarts need ``--out`` to find it."""
+    from pathlib import Path
+
+    from cnnlab.train import distributed
+    from cnnlab.train.checkpoint import CHECKPOINT_NAME
+
+    if distributed.may_restart() and not given.get("out") and not given.get("resume"):
+        raise ValueError(
+            "torchrun --max-restarts needs --out DIR, so that restarted workers find the run's "
+            "checkpoint"
+        )
+    out = given.get("out")
+    if distributed.restarted() and out and (Path(out) / CHECKPOINT_NAME).exists():
+        return {**given, "resume": True}
+    return given
+
+
+def train_and_report(config: TrainConfig) -> int:
+    """Train ``config``; on Ctrl-C say how to continue and return 130."""
     from cnnlab.ops.kernels import compiling_in_background
+    from cnnlab.train import train
 
     try:
         with compiling_in_background():  # a first run trains while its kernels compile
@@ -219,6 +266,41 @@ def run_train(args: argparse.Namespace) -> int:
         )
         return 130
     return 0
+
+
+def launch_torchrun(nproc: int, argv: Sequence[str]) -> int:
+    """``cnnlab train --nproc N ...``: run ``torchrun --standalone --nproc-per-node N -m cnnlab
+    train ...`` (``python -m torch.distributed.run``) and return its exit status."""
+    import subprocess
+
+    from cnnlab.train import distributed
+
+    if distributed.launched_by_torchrun():
+        raise ValueError("--nproc starts torchrun itself: do not give it under torchrun")
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "cnnlab",
+        *without_nproc(argv),
+    ]
+    return subprocess.run(command).returncode
+
+
+def without_nproc(argv: Sequence[str]) -> list[str]:
+    """``argv`` without its ``--nproc N`` (or ``--nproc=N``)."""
+    kept, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--nproc":
+            skip = True
+        elif not token.startswith("--nproc="):
+            kept.append(token)
+    return kept
 
 
 CHECKPOINT_HELP = "a run directory written by cnnlab train, its checkpoint.npz, or an .onnx file"
@@ -555,6 +637,7 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``cnnlab``; user errors print ``cnnlab: error: <reason>`` and return non-zero."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:

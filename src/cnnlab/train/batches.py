@@ -96,10 +96,15 @@ class ImageBatches:
                 batch = self.normalize(self.augment(batch, rng))
             yield batch, self.labels[indices]
 
-    def in_order(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Every image once, in order, normalized and not augmented (for evaluation)."""
-        for start in range(0, len(self), batch_size):
-            batch = self.images[start : start + batch_size]
+    def in_order(
+        self, batch_size: int, part: slice | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every image of ``part`` (default: all) once, in order, normalized and not augmented
+        (for evaluation)."""
+        first, stop, _ = (part or slice(None)).indices(len(self))
+        for start in range(first, stop, batch_size):
+            end = min(start + batch_size, stop)
+            batch = self.images[start:end]
             if self.augment is not None:
                 batch = self.normalize(batch)
-            yield batch, self.labels[start : start + batch_size]
+            yield batch, self.labels[start:end]

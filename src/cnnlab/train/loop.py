@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from cnnlab.train.checkpoint import (
     optimizer_state,
 )
 from cnnlab.train.config import TrainConfig
+from cnnlab.train.distributed import OneProcess
 from cnnlab.train.metrics import COLUMNS
 from cnnlab.train.progress import EpochProgress
 from cnnlab.train.splits import image_shape
@@ -46,6 +47,7 @@ class Run:
     train: ImageBatches
     test: ImageBatches
     info: dict[str, Any]
+    parallel: OneProcess = field(default_factory=OneProcess)
 
 
 def make_optimizer(config: TrainConfig, lib, parameters):
@@ -130,21 +132,24 @@ def build_run(config: TrainConfig, train: ImageData, test: ImageData) -> Run:
 def train_one_epoch(run: Run, epoch: int, progress: EpochProgress) -> dict[str, float]:
     """One pass over the shuffled training batches: forward, loss, zero_grad, backward, step.
 
-    Returns the epoch's mean loss and accuracy (running, in train mode), its learning rate at
-    the start, its duration and throughput.
+    On several processes each rank computes its share of every batch and the gradients are
+    summed over the ranks (see ``distributed``). Returns the epoch's mean loss and accuracy
+    (running, in train mode), its learning rate at the start, its duration and throughput.
     """
-    lib, model, optimizer, loss_fn = run.lib, run.model, run.optimizer, run.loss_fn
+    lib, optimizer, loss_fn, parallel = run.lib, run.optimizer, run.loss_fn, run.parallel
     scheduler = run.scheduler if run.per_batch_schedule else None
     lr = float(optimizer.param_groups[0]["lr"])
+    model = parallel.training_module(run.model)
     model.train()
     loss_sum, correct, seen = 0.0, 0, 0
     start = time.perf_counter()
-    for images, labels in run.train.epoch(run.config.batch_size, epoch_rng(run.config.seed, epoch)):
+    rng = epoch_rng(run.config.seed, epoch)
+    for images, labels, total in parallel.batches(run.train, run.config.batch_size, rng):
         inputs, targets = lib.from_numpy(images), lib.from_numpy(labels)
         outputs = model(inputs)
         loss = loss_fn(outputs, targets)
         optimizer.zero_grad()
-        loss.backward()
+        parallel.backward(loss, len(labels), total)
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
@@ -152,10 +157,11 @@ def train_one_epoch(run: Run, epoch: int, progress: EpochProgress) -> dict[str, 
         loss_sum += loss.item() * count
         correct += int((outputs.argmax(1) == targets).sum())
         seen += count
-        progress.update(count, loss_sum / seen, correct / seen)
+        progress.update(total, loss_sum / seen, correct / seen)
     seconds = time.perf_counter() - start
     if run.scheduler is not None and not run.per_batch_schedule:
         run.scheduler.step()
+    loss_sum, correct, seen = parallel.sums(loss_sum, correct, seen)
     return {
         "lr": lr,
         "train_loss": loss_sum / seen,
@@ -166,18 +172,23 @@ def train_one_epoch(run: Run, epoch: int, progress: EpochProgress) -> dict[str, 
 
 
 def evaluate(run: Run, batches: ImageBatches) -> tuple[float, np.ndarray]:
-    """Mean loss and the predicted class of every image, in eval mode without gradients."""
+    """Mean loss and the predicted class of every image, in eval mode without gradients (on
+    several processes each rank evaluates its share and the results are joined)."""
     lib, model = run.lib, run.model
     was_training = model.training
     model.eval()
-    loss_sum, predictions = 0.0, []
+    part = run.parallel.part(len(batches))
+    loss_sum, predictions = 0.0, [np.zeros(0, dtype=np.int64)]
     with lib.no_grad():
-        for images, labels in batches.in_order(EVAL_BATCH):
+        for images, labels in batches.in_order(EVAL_BATCH, part):
             outputs = model(lib.from_numpy(images))
             loss_sum += run.loss_fn(outputs, lib.from_numpy(labels)).item() * len(labels)
             predictions.append(np.asarray(outputs.argmax(1).numpy(), dtype=np.int64))
     model.train(was_training)
-    return loss_sum / len(batches), np.concatenate(predictions)
+    loss_sum, joined = run.parallel.joined_predictions(
+        loss_sum, np.concatenate(predictions), part, len(batches)
+    )
+    return loss_sum / len(batches), joined
 
 
 def capture(run: Run, epoch: int, history: list[dict[str, Any]]) -> Checkpoint:

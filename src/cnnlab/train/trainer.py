@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab.data import ImageData
+from cnnlab.train import distributed
 from cnnlab.train.checkpoint import (
     CHECKPOINT_NAME,
     CheckpointError,
@@ -90,6 +91,17 @@ def absolute_data_dir(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def resolved_on_every_rank(config: TrainConfig) -> TrainConfig:
+    """:func:`resolve_config`; on several processes, as rank 0 resolves it (a new run's
+    directory is named by the time)."""
+    if not distributed.joined():
+        return resolve_config(config, config.to_dict())
+    decided = distributed.agreed_on_rank0(
+        lambda: resolve_config(config, config.to_dict()).to_dict()
+    )
+    return TrainConfig.from_dict(decided)
+
+
 def load_data(config: TrainConfig) -> tuple[ImageData, ImageData]:
     """The training and test splits of ``config.data``, each cut to ``config.limit``."""
     options = dict(
@@ -124,9 +136,10 @@ def train(
         on_epoch_end: called as ``on_epoch_end(epoch, history)`` after each epoch, once its
             checkpoint is submitted; it is on disk by the time ``train`` returns or raises.
     """
-    config = resolve_config(config, config.to_dict())
+    parallel = distributed.current(config.engine)
+    config = resolved_on_every_rank(config)
     out = Path(config.out)
-    say = (lambda text: None) if config.quiet else log
+    say = (lambda text: None) if config.quiet or not parallel.is_main else log
     train_split, test_split = data if data is not None else load_data(config)
     run = build_run(config, train_split, test_split)
     history: list[dict[str, Any]] = []
@@ -142,31 +155,42 @@ def train(
         restore(run, checkpoint)
         history = list(checkpoint.history)
         say(f"resuming from {out / CHECKPOINT_NAME} after epoch {checkpoint.epoch}")
+    parallel.attach(run)
+    run.parallel = parallel
     say(describe(run, train_split, test_split, out))
     say(epoch_legend(config.augment))
-    out.mkdir(parents=True, exist_ok=True)
-    writer = CheckpointWriter(out / CHECKPOINT_NAME)
+    writer = run_writer(out) if parallel.is_main else None
 
     def after_epoch(epoch: int, history: list[dict[str, Any]]) -> None:
-        writer.submit(capture(run, epoch, history))
-        write_metrics(out, history, config.metrics)
+        if writer is not None:
+            writer.submit(capture(run, epoch, history))
+            write_metrics(out, history, config.metrics)
         say(format_epoch(history[-1], config.epochs))
         if on_epoch_end is not None:
             on_epoch_end(epoch, history)
 
-    with compute_threads(run.lib, config.threads):
+    with compute_threads(run.lib, config.threads or parallel.default_threads()):
         try:
-            run_epochs(run, history, show_progress=not config.quiet, after_epoch=after_epoch)
+            show = not config.quiet and parallel.is_main
+            run_epochs(run, history, show_progress=show, after_epoch=after_epoch)
         finally:
-            writer.close()  # even when interrupted: the last finished epoch reaches the disk
+            if writer is not None:
+                writer.close()  # even when interrupted: the last finished epoch reaches the disk
         report, test_predictions = final_report(run, train_split, test_split, history)
-    atomic_write_text(out / REPORT_NAME, strict_dumps(report, indent=2) + "\n", durable=False)
-    say("the final model, in eval mode, on every image without augmentation:")
-    say(format_report(report, report["train"]))
-    if config.plots:
-        write_plots(out, history, report, test_split, test_predictions)
-    say(f"run directory: {out}")
+    if parallel.is_main:
+        atomic_write_text(out / REPORT_NAME, strict_dumps(report, indent=2) + "\n", durable=False)
+        say("the final model, in eval mode, on every image without augmentation:")
+        say(format_report(report, report["train"]))
+        if config.plots:
+            write_plots(out, history, report, test_split, test_predictions)
+        say(f"run directory: {out}")
     return TrainResult(config, out, run.model, history, report)
+
+
+def run_writer(out: Path) -> CheckpointWriter:
+    """The run directory, made, and the writer of its checkpoints."""
+    out.mkdir(parents=True, exist_ok=True)
+    return CheckpointWriter(out / CHECKPOINT_NAME)
 
 
 def describe(run: Run, train: ImageData, test: ImageData, out: Path) -> str:
