@@ -198,6 +198,11 @@ TORCH_CASES = {
     ),
     "norms": lambda m, x: m["ln"](x) + m["gn"](x) + m["in"](x),
     "grouped and transposed convs": lambda m, x: m["up"](m["dw"](x)) + m["up2"](x),
+    "upsampling": lambda m, x: (
+        TF.interpolate(x, scale_factor=2)
+        + TF.interpolate(x, size=(16, 16), mode="bilinear")
+        + TF.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+    ),
     "padding": lambda m, x: (
         TF.pad(x, (1, 2, 0, 1), mode="reflect")
         + TF.pad(x, (1, 2, 0, 1), mode="replicate")

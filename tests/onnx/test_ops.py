@@ -111,6 +111,23 @@ MORE_LAYERS = {
     "pad reflect": (nn.ReflectionPad2d((1, 2, 2, 1)), (2, 4, 4), [18]),
     "pad replicate": (nn.ReplicationPad2d(2), (2, 4, 4), [18]),
     "pad circular": (nn.CircularPad2d((1, 2, 2, 1)), (2, 4, 4), [19]),
+    "upsample nearest x2": (nn.Upsample(scale_factor=2), (2, 4, 5), [13, 18]),
+    "upsample nearest x2.5": (nn.Upsample(scale_factor=2.5), (2, 4, 5), [18]),
+    "upsample nearest to a size": (nn.Upsample(size=(9, 7)), (2, 4, 5), [13]),
+    "upsample nearest-exact": (
+        nn.Upsample(scale_factor=1.5, mode="nearest-exact"),
+        (2, 4, 5),
+        [18],
+    ),
+    "upsample bilinear x2": (nn.Upsample(scale_factor=2, mode="bilinear"), (2, 4, 5), [18]),
+    "upsample bilinear x1.7": (nn.Upsample(scale_factor=1.7, mode="bilinear"), (2, 4, 5), [18]),
+    "upsample bilinear to a size": (nn.Upsample(size=(7, 11), mode="bilinear"), (2, 4, 5), [18]),
+    "upsample bilinear corners": (
+        nn.Upsample(size=(7, 11), mode="bilinear", align_corners=True),
+        (2, 4, 5),
+        [13],
+    ),
+    "downsample bilinear": (nn.Upsample(scale_factor=0.5, mode="bilinear"), (2, 6, 8), [18]),
 }
 
 

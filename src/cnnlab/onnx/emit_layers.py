@@ -1,7 +1,7 @@
 """ONNX nodes for the layers beyond the chapter: grouped, depthwise and transposed
 convolutions (Conv with ``group``, ConvTranspose), adaptive pooling (GlobalAveragePool,
 GlobalMaxPool, AveragePool/MaxPool, or one window per bin), layer and group normalization,
-and padding (Pad)."""
+padding (Pad) and interpolation (Resize)."""
 
 from __future__ import annotations
 
@@ -163,3 +163,44 @@ def pad(e: Emit) -> str:
     if mode == "constant":
         inputs.append(e.constant(np.asarray(e.options["value"], dtype=e.out_dtype)))
     return e.node("Pad", inputs, mode=modes[mode])
+
+
+RESIZE_MODES = {
+    # PyTorch mode (align_corners) -> Resize's mode, coordinate transformation, nearest rounding
+    ("nearest", False): ("nearest", "asymmetric", "floor"),
+    ("nearest-exact", False): ("nearest", "half_pixel", "round_prefer_ceil"),
+    ("bilinear", False): ("linear", "pytorch_half_pixel", None),
+    ("bilinear", True): ("linear", "align_corners", None),
+}
+
+
+@emits(resize_ops.Interpolate)
+def interpolate(e: Emit) -> str:
+    """``F.interpolate`` / ``nn.Upsample`` as Resize. With a ``scale_factor`` PyTorch maps the
+    positions by ``1 / scale_factor``: Resize's ``scales`` then; with a ``size``, by
+    ``n_in / n_out``: Resize's ``sizes`` (the batch and channels read from the input's Shape)."""
+    o = e.options
+    mode, transform, rounding = RESIZE_MODES[(o["mode"], bool(o["align_corners"]))]
+    factors = o["scale_factors"] or (None, None)
+    attributes = {"mode": mode, "coordinate_transformation_mode": transform}
+    if rounding:
+        attributes["nearest_mode"] = rounding
+    x = e.input(0)
+    if all(f is not None for f in factors) and not o["align_corners"]:
+        if e.dynamic(0) & {2, 3} and _floor_sizes(e, factors) != tuple(e.out_shape[2:]):
+            raise e.fail(f"scale_factor {factors} gives other sizes in ONNX's float32")
+        scales = e.constant(np.asarray([1, 1, *factors], dtype=np.float32))
+        return e.node("Resize", [x, "", scales], **attributes)
+    if e.dynamic(0) & {2, 3}:
+        raise e.fail(f"a fixed size {tuple(e.out_shape[2:])} over dynamic image sizes")
+    batch_channels = e.node("Slice", [e.node("Shape", [x]), e.ints([0]), e.ints([2])])
+    sizes = e.node("Concat", [batch_channels, e.ints(e.out_shape[2:])], axis=0)
+    return e.node("Resize", [x, "", "", sizes], **attributes)
+
+
+def _floor_sizes(e: Emit, factors) -> tuple[int, ...]:
+    """The output sizes onnxruntime computes from float32 scales: ``floor(n * scale)``."""
+    return tuple(
+        int(np.floor(np.float32(n) * np.float32(f)))
+        for n, f in zip(e.shape(0)[2:], factors, strict=True)
+    )

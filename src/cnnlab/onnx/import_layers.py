@@ -1,7 +1,7 @@
 """ONNX activations, normalizations, transposed convolution and comparisons on the engine:
 LeakyRelu, Elu, Celu, Selu, Gelu, Erf, HardSigmoid, HardSwish, Softplus, Mish, PRelu, Sin, Cos,
 Reciprocal, Floor, Ceil, LayerNormalization, GroupNormalization, InstanceNormalization,
-ConvTranspose, Greater, Less, Equal, Not."""
+ConvTranspose, Greater, Less, Equal, Not, Resize."""
 
 from __future__ import annotations
 
@@ -171,3 +171,67 @@ def comparison(node: Node) -> Run:
 @importer("Not")
 def logical_not(node: Node) -> Run:
     return lambda inputs: Tensor._wrap(np.logical_not(inputs[0]._data))
+
+
+# ----- resizing
+RESIZE_MODES = {
+    # (mode, coordinate_transformation_mode, nearest_mode) -> F.interpolate's mode, align_corners
+    ("nearest", "asymmetric", "floor"): ("nearest", None),
+    ("nearest", "half_pixel", "round_prefer_ceil"): ("nearest-exact", None),
+    ("linear", "pytorch_half_pixel", None): ("bilinear", False),
+    ("linear", "half_pixel", None): ("bilinear", False),
+    ("linear", "align_corners", None): ("bilinear", True),
+}
+
+
+@importer("Resize", "Upsample")
+def resize(node: Node) -> Run:
+    """``F.interpolate`` for the Resize forms PyTorch's modes write: nearest (asymmetric, floor),
+    nearest-exact (half_pixel, round_prefer_ceil), bilinear (pytorch_half_pixel or
+    align_corners), over the two image axes, by ``scales`` or to ``sizes``."""
+    mode = node.attr("mode", "nearest")
+    transform = node.attr("coordinate_transformation_mode", "half_pixel")
+    if node.op_type == "Upsample" or node.opset < 11:
+        transform = "asymmetric"
+    rounding = node.attr("nearest_mode", "round_prefer_floor") if mode == "nearest" else None
+    key = (mode, transform, rounding)
+    if key not in RESIZE_MODES:
+        raise node.fail(
+            f"mode {mode!r} with coordinate_transformation_mode {transform!r}"
+            + (f" and nearest_mode {rounding!r}" if rounding else "")
+        )
+    if node.attr("antialias", 0) or node.attr("keep_aspect_ratio_policy", "stretch") != "stretch":
+        raise node.fail("antialias or keep_aspect_ratio_policy is not supported")
+    axes = node.attr("axes")
+    torch_mode, align_corners = RESIZE_MODES[key]
+
+    def run(inputs):
+        x = inputs[0]
+        scales, sizes = _resize_targets(node, inputs)
+        if axes is not None and sorted(a % x.ndim for a in axes) != [2, 3]:
+            raise node.fail(f"axes {list(axes)} (only the image axes 2 and 3)")
+        if sizes is not None:
+            size = sizes[-2:]
+            if len(sizes) == 4 and list(sizes[:2]) != list(x.shape[:2]):
+                raise node.fail(f"sizes {sizes} resize the batch or the channels")
+            return F.interpolate(x, size=tuple(size), mode=torch_mode, align_corners=align_corners)
+        if len(scales) == 4 and list(scales[:2]) != [1.0, 1.0]:
+            raise node.fail(f"scales {scales} resize the batch or the channels")
+        factors = tuple(scales[-2:])
+        return F.interpolate(x, scale_factor=factors, mode=torch_mode, align_corners=align_corners)
+
+    return run
+
+
+def _resize_targets(node: Node, inputs: list) -> tuple[list[float] | None, list[int] | None]:
+    """Resize's ``scales`` or ``sizes`` (Upsample and opset 10's Resize: scales second)."""
+    if node.op_type == "Upsample" or node.opset < 11:
+        given = inputs[1] if len(inputs) > 1 else None
+        scales = node.attr("scales") if given is None else given._data.reshape(-1).tolist()
+        return [float(s) for s in scales], None
+    scales, sizes = ([*inputs, None, None, None])[2:4]
+    if sizes is not None and sizes.numel():
+        return None, [int(n) for n in sizes._data.reshape(-1)]
+    if scales is None or not scales.numel():
+        raise node.fail("neither scales nor sizes is given")
+    return [float(s) for s in scales._data.reshape(-1)], None
