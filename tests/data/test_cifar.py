@@ -105,13 +105,28 @@ def test_pickle_that_runs_a_command_is_refused(
     [
         pickle.dumps(eval, protocol=2),
         pickle.dumps(pickle.loads, protocol=2),
-        pickle.dumps(b"abc", protocol=2),  # Python 3 protocol 2 bytes call _codecs.encode
+        b"\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00xX\x04\x00\x00\x00zlib\x86R.",
+        b"\x80\x02c_codecs\ndecode\nX\x01\x00\x00\x00xX\x06\x00\x00\x00latin1\x86R.",
+        b"\x80\x02c__builtin__\nbytes\nK\xff\x85R.",  # bytes(255), not b""
     ],
 )
 def test_any_other_global_is_refused(payload: bytes, tmp_path: Path) -> None:
     (tmp_path / "test_batch").write_bytes(payload)
     with pytest.raises(DataFormatError, match="refused to load"):
         load_cifar10(tmp_path, train=False)
+
+
+def test_batches_repickled_by_python3_at_protocol_2_load(
+    fmt: SimpleNamespace, tmp_path: Path
+) -> None:
+    batch = fmt.cifar_batch(3, seed=2)
+    batch[b"batch_label"] = b""
+    content = pickle.dumps(batch, protocol=2)
+    assert b"_codecs\nencode" in content and b"bytes" in content  # bytes as Python 3 writes them
+    (tmp_path / "test_batch").write_bytes(content)
+    images, labels = load_cifar10(tmp_path, train=False)
+    np.testing.assert_array_equal(images.reshape(3, -1), batch[b"data"])
+    np.testing.assert_array_equal(labels, batch[b"labels"])
 
 
 def corrupt(fmt: SimpleNamespace, key: bytes, value: object) -> dict:

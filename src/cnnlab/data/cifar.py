@@ -6,6 +6,9 @@ Python-2 pickle of a dict with bytes keys: ``b"data"`` a ``uint8`` array (10000,
 then green, then blue 32x32 planes of each image, row-major), ``b"labels"`` a list of ints,
 ``b"batch_label"`` and ``b"filenames"``. A pickle can call any importable function while it loads,
 so the files are read by :class:`BatchUnpickler`, which builds NumPy arrays and nothing else.
+Batches re-pickled by Python 3 at protocol 2 store their bytes as ``_codecs.encode(text,
+'latin1')`` (and ``b''`` as ``bytes()``): those two calls are allowed, in their latin-1 form only,
+as PyTorch's ``weights_only`` unpickler allows ``_codecs.encode``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from cnnlab.data.errors import DataFormatError, DatasetNotFoundError
+from cnnlab.serialization.errors import UnsafePickleError
+from cnnlab.serialization.unpickler import empty_bytes, encode_latin1
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -49,6 +54,12 @@ ALLOWED_GLOBALS = frozenset(
         ("numpy", "dtype"),
     }
 )
+# How Python 3 pickles bytes at protocol 2, each resolved to a function that only decodes them.
+BYTES_GLOBALS = {
+    ("_codecs", "encode"): encode_latin1,
+    ("builtins", "bytes"): empty_bytes,
+    ("__builtin__", "bytes"): empty_bytes,
+}
 
 
 class BatchUnpickler(pickle.Unpickler):
@@ -59,6 +70,8 @@ class BatchUnpickler(pickle.Unpickler):
         self.source = source
 
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in BYTES_GLOBALS:
+            return BYTES_GLOBALS[module, name]
         if (module, name) not in ALLOWED_GLOBALS:
             raise DataFormatError(
                 f"{self.source}: refused to load: the pickle asks for {module}.{name}, "
@@ -73,6 +86,8 @@ def unpickle_batch(data: bytes, source: str) -> Any:
         return BatchUnpickler(io.BytesIO(data), source=source).load()
     except DataFormatError:
         raise
+    except UnsafePickleError as error:
+        raise DataFormatError(f"{source}: refused to load: {error}") from None
     except Exception as error:  # a corrupt pickle can fail in many ways, all of them this one
         raise DataFormatError(f"{source}: not a readable CIFAR-10 pickle ({error!r})") from error
 
