@@ -132,6 +132,24 @@ def test_an_op_without_mapping_names_op_and_layer_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+class PartlyOverwritten(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        y[:, 0] = 0
+        return y
+
+
+def test_a_partial_in_place_write_is_named_with_a_way_out(tmp_path):
+    target = tmp_path / "model.onnx"
+    with pytest.raises(OnnxExportError, match=r"SetItem in PartlyOverwritten.*part of a tensor"):
+        export(PartlyOverwritten(), cnnlab.rand(1, 1, 3, 3), target)
+    assert not target.exists()
+
+
 class Thresholded(nn.Module):
     def forward(self, x):
         return x * (x > 0.5).float()

@@ -92,12 +92,15 @@ def test_cnnlab_predict_runs_an_onnx_file_as_its_checkpoint(exported, checkpoint
     image = tmp_path / "bar.png"
     Image.fromarray(np.kron(np.eye(4, dtype=np.uint8) * 255, np.ones((7, 7), np.uint8))).save(image)
     answers = []
-    for target in (checkpoint, exported):
+    runs = ([checkpoint], [exported], [exported, "--runtime", "onnxruntime"],
+            [exported, "--runtime", "numpy"])  # fmt: skip
+    for target, *runtime in runs:
         with contextlib.redirect_stdout(io.StringIO()) as out:
-            assert main(["predict", str(target), str(image), "--json"]) == 0
+            assert main(["predict", str(target), str(image), "--json", *runtime]) == 0
         answers.append(json.loads(out.getvalue())[0])
-    assert answers[1]["class"] == answers[0]["class"]
-    assert answers[1]["probabilities"] == pytest.approx(answers[0]["probabilities"], abs=1e-6)
+    for answer in answers[1:]:
+        assert answer["class"] == answers[0]["class"]
+        assert answer["probabilities"] == pytest.approx(answers[0]["probabilities"], abs=1e-6)
 
 
 @pytest.mark.parametrize(

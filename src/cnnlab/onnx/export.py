@@ -136,12 +136,26 @@ def build_model(
     return proto
 
 
+PARTIAL_WRITE = (
+    "an in-place write into part of a tensor (x[i] = v, or an in-place op on a view of it); "
+    "compute the new tensor out of place instead (torch.cat, torch.where)"
+)
+HINTS = {
+    "SetItem": PARTIAL_WRITE,
+    "ViewWrite": PARTIAL_WRITE,
+    "ViewOf": PARTIAL_WRITE,
+    "Overwrite": "copy_ or fill_ of a tensor inside forward",
+}
+
+
 def _check_exportable(steps: list[Step]) -> None:
     for step in steps:
         if step.op not in EMITTERS:
+            name = step.op.__name__
+            hint = f": {HINTS[name]}" if name in HINTS else ""
             raise OnnxExportError(
-                f"cannot export {step.op.__name__} in {step.where}: the op has no ONNX mapping "
-                f"(cnnlab.onnx.EMITTERS has none for {step.op.__module__}.{step.op.__name__})"
+                f"cannot export {name} in {step.where}: the op has no ONNX mapping{hint} "
+                f"(cnnlab.onnx.EMITTERS has none for {step.op.__module__}.{name})"
             )
 
 
