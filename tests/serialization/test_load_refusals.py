@@ -94,8 +94,13 @@ def test_truncated_files_are_refused_with_their_name(tmp_path: Path) -> None:
             cnnlab.load(path)
 
 
-def test_every_single_byte_change_is_read_or_refused_cleanly(tmp_path: Path) -> None:
-    content = bytearray(torch_file({"w": torch.arange(4.0)}, tmp_path / "w.pt").read_bytes())
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_every_single_byte_change_is_read_or_refused_cleanly(
+    tmp_path: Path, zip_format: bool
+) -> None:
+    path = tmp_path / "w.pt"
+    torch.save({"w": torch.arange(4.0)}, path, _use_new_zipfile_serialization=zip_format)
+    content = bytearray(path.read_bytes())
     path = tmp_path / "mutated.pt"
     for index in range(0, len(content), 3):
         mutated = bytearray(content)

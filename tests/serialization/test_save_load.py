@@ -8,9 +8,11 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 import cnnlab
+from cnnlab.serialization import CorruptFileError, UnsafePickleError
 from pt_files import assert_same, lenet, save_with_torch
 
 
@@ -103,3 +105,30 @@ def test_mmap_load_gives_the_same_values(tmp_path: Path) -> None:
     assert_same(cnnlab.load(tmp_path / "ours.pt", mmap=True), saved)
     mapped = torch.load(tmp_path / "ours.pt", mmap=True, weights_only=True)
     assert all(torch.equal(mapped[key], saved[key]) for key in saved)
+
+
+def test_legacy_format_saved_by_torch_loads(tmp_path: Path) -> None:
+    base = torch.arange(12.0).reshape(3, 4)
+    saved = {
+        "state": lenet(torch.nn).state_dict(),
+        "views": [base, base[1:], base.t()],
+        "param": torch.nn.Parameter(torch.ones(2)),
+        "types": (torch.tensor([1, 2]), torch.tensor([True]), torch.float64, "text", 3),
+    }
+    path = tmp_path / "legacy.pt"
+    torch.save(saved, path, _use_new_zipfile_serialization=False)
+    loaded = cnnlab.load(path)
+    assert_same(loaded, saved)
+    loaded["views"][0].add_(1)  # the views share one storage, as in PyTorch
+    assert loaded["views"][2][0, 0].item() == 1.0
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(CorruptFileError, match=r"legacy\.pt: truncated"):
+        cnnlab.load(path)
+
+
+def test_a_whole_model_is_refused_with_a_hint(tmp_path: Path) -> None:
+    for zip_format in (True, False):
+        path = tmp_path / f"model{zip_format}.pt"
+        torch.save(torch.nn.Linear(2, 1), path, _use_new_zipfile_serialization=zip_format)
+        with pytest.raises(UnsafePickleError, match=r"model\w+\.pt.*Linear.*state_dict"):
+            cnnlab.load(path)

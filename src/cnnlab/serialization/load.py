@@ -31,6 +31,7 @@ from cnnlab.serialization.torch_names import StorageType
 from cnnlab.serialization.unpickler import unpickle
 
 ZIP_START = b"PK\x03\x04"
+TAR_MAGIC, TAR_MAGIC_AT = b"ustar", 257
 LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 # how zipfile reports a damaged record (a bad CRC, a garbled header or name, an odd method)
 READ_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError)
@@ -80,6 +81,10 @@ def load(
             raise NotImplementedError(f"{source}: mmap=True needs a zip file (torch.save's format)")
         if start[:2] == LEGACY_START[:2]:
             return load_legacy(stream.read(), source, locate, encoding)
+        if stream.read(TAR_MAGIC_AT + len(TAR_MAGIC))[TAR_MAGIC_AT:] == TAR_MAGIC:
+            raise NotImplementedError(
+                f"{source}: the tar format of torch.save before PyTorch 0.1.10 is not supported"
+            )
     raise CorruptFileError(
         f"{source}: not a file written by torch.save (it starts with {start!r}, expected a zip "
         "archive or the legacy pickle format)"
@@ -125,7 +130,11 @@ def location_mapper(map_location) -> Callable[[str, str], None]:
 
     def check(location: str, source: str) -> None:
         target = mapping.get(location, location)
-        if device(target).type != "cpu":
+        try:
+            kind = device(target).type
+        except (RuntimeError, TypeError):
+            raise CorruptFileError(f"{source}: unknown storage location {location!r}") from None
+        if kind != "cpu":
             raise RuntimeError(
                 f"{source}: holds tensors saved on device {location!r}, which is not available: "
                 "cnnlab computes on the CPU only; load with map_location='cpu'"

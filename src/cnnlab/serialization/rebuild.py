@@ -67,6 +67,12 @@ class TorchRebuilder:
 
     def refuse(self, full_name: str) -> None:
         """A name torch allows but cnnlab cannot load is a missing feature, not an attack."""
+        if full_name.startswith("torch.nn.modules."):
+            raise UnsafePickleError(
+                f"{self.source}: refused to load: the pickle asks for {full_name}, a whole "
+                "module, which only running code from the file could rebuild; save and load "
+                "model.state_dict() instead"
+            )
         what = unsupported_name(full_name)
         if what is not None:
             raise NotImplementedError(
