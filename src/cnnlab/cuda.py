@@ -5,6 +5,7 @@ nothing to seed); anything that needs a GPU raises a clear error."""
 from __future__ import annotations
 
 from cnnlab import amp
+from cnnlab.autograd.errors import missing_in
 
 
 def is_available() -> bool:
@@ -51,3 +52,6 @@ def set_device(device) -> None:
 
 
 __all__ = ["amp", "device_count", "empty_cache", "is_available", "manual_seed"]
+
+# a torch name this module does not have raises NotImplementedError naming it
+__getattr__ = missing_in("cnnlab.cuda")

@@ -109,6 +109,18 @@ UNARY = {
     "logsumexp": (lambda lib, x: lib.logsumexp(x * 3, -1), "any", 1, 1),
     "norm": (lambda lib, x: x.norm(), "away_from_zero", 0, 1),
     "norm(1, dim)": (lambda lib, x: x.norm(1, dim=0), "away_from_zero", 1, 1),
+    "norm(2, dims, keepdim)": (
+        lambda lib, x: x.norm(2, dim=(0, -1), keepdim=True) * x,
+        "away_from_zero",
+        2,
+        1,
+    ),
+    "nn.functional.normalize": (
+        lambda lib, x: lib.nn.functional.normalize(x, dim=-1) * lib.arange(x.shape[-1]),
+        "away_from_zero",
+        1,
+        2,
+    ),
     "norm(inf) norm(3)": (
         lambda lib, x: x.norm(float("inf")) + lib.norm(x, 3),
         "away_from_zero",

@@ -28,3 +28,14 @@ class RuntimeTypeError(TypeError, RuntimeError):
 class RuntimeValueError(ValueError, RuntimeError):
     """An argument value PyTorch answers with ``RuntimeError`` (``item()`` of many elements,
     ...): a ``ValueError`` that a program catching ``RuntimeError`` catches too."""
+
+
+def missing_in(owner: str):
+    """A module-level ``__getattr__`` for ``owner`` (``cnnlab.nn``, ...): a PyTorch name the
+    module does not have raises ``NotImplementedError`` naming it (and stays an
+    ``AttributeError`` for ``hasattr``)."""
+
+    def __getattr__(name: str):
+        missing(name, owner)
+
+    return __getattr__

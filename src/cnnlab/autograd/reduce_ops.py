@@ -28,6 +28,24 @@ class Sum(Function):
         return np.broadcast_to(grad, self.shape)
 
 
+class EuclideanNorm(Function):
+    """``sqrt(sum(x ** 2))`` over ``dim``; its gradient ``x / norm`` is 0 where the norm is 0
+    (a zero slice), as in PyTorch, not the 0/0 of differentiating the square root."""
+
+    def forward(self, x, dim, keepdim):
+        self.axes, self.keepdim = _reduced_axes(dim, x.ndim), keepdim
+        self.x = x
+        self.norm = np.sqrt(np.square(x).sum(axis=self.axes, keepdims=True))
+        return self.norm if keepdim else np.squeeze(self.norm, self.axes)
+
+    def backward(self, grad):
+        if not self.keepdim:
+            grad = np.expand_dims(grad, self.axes)
+        zero = self.norm == 0
+        scale = grad / np.where(zero, 1, self.norm)
+        return self.x * np.where(zero, 0, scale).astype(self.x.dtype, copy=False)
+
+
 class Mean(Function):
     def forward(self, x, dim, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, _reduced_axes(dim, x.ndim), keepdim

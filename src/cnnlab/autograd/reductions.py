@@ -132,7 +132,7 @@ class ReductionMethods:
         """The p-norm over ``dim`` (all elements by default): ``'fro'``/2, 1, ``inf``, any p."""
         x = _floated(self if dtype is None else self.type(dtype), "norm")
         if p in ("fro", 2, 2.0):
-            return (x * x).sum(dim, keepdim).sqrt()
+            return ops.EuclideanNorm.apply(x, dim=_dims(dim, None, self.ndim), keepdim=keepdim)
         if p in (1, 1.0):
             return x.abs().sum(dim, keepdim)
         if p == float("inf"):

@@ -1,5 +1,6 @@
 """Layers and networks with PyTorch's names: ``from cnnlab import nn``."""
 
+from cnnlab.autograd.errors import missing_in
 from cnnlab.nn import functional, init, utils
 from cnnlab.nn.module import Module
 from cnnlab.nn.modules.activation import (
@@ -156,3 +157,6 @@ __all__ = [
     "init",
     "utils",
 ]
+
+# a torch name this module does not have raises NotImplementedError naming it
+__getattr__ = missing_in("cnnlab.nn")

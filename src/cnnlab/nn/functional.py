@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd import conv_ops, nn_ops
+from cnnlab.autograd.errors import missing_in
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.nn.checks import batched, check_same_dtype, check_tensor
 from cnnlab.nn.functional_activation import (
@@ -53,6 +54,7 @@ from cnnlab.nn.functional_norm import (
     instance_norm,
     layer_norm,
     local_response_norm,
+    normalize,
 )
 from cnnlab.nn.functional_resize import (
     adaptive_avg_pool2d,
@@ -101,6 +103,7 @@ __all__ = [
     "mish",
     "mse_loss",
     "nll_loss",
+    "normalize",
     "one_hot",
     "pad",
     "pixel_shuffle",
@@ -289,3 +292,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             f"one_hot: class values must be smaller than num_classes={classes}, got {labels.max()}"
         )
     return Tensor._wrap(np.eye(classes, dtype=np.int64)[labels])
+
+
+# a torch name this module does not have raises NotImplementedError naming it
+__getattr__ = missing_in("cnnlab.nn.functional")

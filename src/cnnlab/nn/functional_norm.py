@@ -186,3 +186,9 @@ def local_response_norm(
     squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
     div = avg_pool2d(squares, (size, 1), stride=1).reshape(*input.shape)
     return input / (div * alpha + k) ** beta
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim`` (``torch.nn.functional.normalize``):
+    each slice scaled to unit p-norm. Any shape; the result has ``input``'s shape."""
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)

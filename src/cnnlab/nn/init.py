@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from cnnlab.autograd import random
+from cnnlab.autograd.errors import missing_in
 from cnnlab.autograd.tensor import Tensor
 
 _LINEAR = (
@@ -198,3 +199,7 @@ def kaiming_normal_(
     if _empty(tensor):
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+# a torch name this module does not have raises NotImplementedError naming it
+__getattr__ = missing_in("cnnlab.nn.init")

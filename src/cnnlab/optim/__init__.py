@@ -1,5 +1,6 @@
 """Optimizers and learning-rate schedules with PyTorch's names: ``from cnnlab import optim``."""
 
+from cnnlab.autograd.errors import NotAvailable, missing
 from cnnlab.optim import lr_scheduler
 from cnnlab.optim.adadelta import Adadelta
 from cnnlab.optim.adagrad import Adagrad
@@ -29,8 +30,8 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in MISSING:
-        raise NotImplementedError(
+        raise NotAvailable(
             f"cnnlab.optim.{name} is not implemented; cnnlab.optim has "
             f"{', '.join(n for n in __all__ if n not in ('Optimizer', 'lr_scheduler'))}"
         )
-    raise AttributeError(f"module 'cnnlab.optim' has no attribute {name!r}")
+    missing(name, "cnnlab.optim")

@@ -2,6 +2,7 @@
 ``from cnnlab.optim import lr_scheduler``. Each gives the same sequence of rates as its
 ``torch.optim.lr_scheduler`` namesake, and its state_dict has the same keys."""
 
+from cnnlab.autograd.errors import missing_in
 from cnnlab.optim.lr_scheduler.composite import ChainedScheduler, SequentialLR
 from cnnlab.optim.lr_scheduler.cyclic import (
     CosineAnnealingLR,
@@ -40,3 +41,6 @@ __all__ = [
     "SequentialLR",
     "StepLR",
 ]
+
+# a torch name this module does not have raises NotImplementedError naming it
+__getattr__ = missing_in("cnnlab.optim.lr_scheduler")

@@ -1,5 +1,6 @@
 """Datasets, samplers and the ``DataLoader``, with PyTorch's names: ``cnnlab.utils.data``."""
 
+from cnnlab.autograd.errors import missing_in
 from cnnlab.utils.data.collate import (
     collate,
     default_collate,
@@ -50,3 +51,6 @@ __all__ = [
     "get_worker_info",
     "random_split",
 ]
+
+# a torch name this module does not have raises NotImplementedError naming it
+__getattr__ = missing_in("cnnlab.utils.data")
