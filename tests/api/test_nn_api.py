@@ -323,7 +323,7 @@ def _eval_train(lib, model):
     model.train()
     states += [model.training, model[1].training]
     model.train(False)
-    return states + [model.training]
+    return [*states, model.training]
 
 
 def _to(lib, model):
