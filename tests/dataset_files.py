@@ -182,3 +182,37 @@ def write_cifar_tar(path: Path, files: dict[str, bytes]) -> Path:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return path
+
+
+CIFAR_TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
+
+
+def colour_batch(count: int, seed: int, classes: int = 10) -> dict:
+    """A CIFAR-10 batch dict of ``count`` images of the first ``classes`` classes, which can be
+    learnt: class k is a flat colour of its own plus Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, classes, size=count)
+    colours = np.random.default_rng(1234).integers(30, 226, size=(10, 3, 1, 1))
+    noise = rng.normal(0, 10, size=(count, 3, 32, 32))
+    images = np.clip(colours[labels] + noise, 0, 255).astype(np.uint8)
+    return {
+        b"batch_label": b"colour batch",
+        b"labels": [int(x) for x in labels],
+        b"data": images.reshape(count, 3072),
+        b"filenames": [f"colour_{seed}_{i}.png".encode() for i in range(count)],
+    }
+
+
+def write_colour_cifar(
+    directory: Path, per_batch: int = 40, test_count: int = 40, classes: int = 10
+) -> Path:
+    """``cifar-10-batches-py/`` under ``directory`` with 5 x ``per_batch`` training images and
+    ``test_count`` test images of :func:`colour_batch`."""
+    files = {
+        name: python2_pickle(colour_batch(per_batch, i, classes))
+        for i, name in enumerate(CIFAR_TRAIN_BATCHES)
+    }
+    files["test_batch"] = python2_pickle(colour_batch(test_count, 99, classes))
+    files["batches.meta"] = python2_pickle(CIFAR_META)
+    write_cifar_dir(directory / "cifar-10-batches-py", files)
+    return directory
