@@ -66,3 +66,28 @@ def test_cifar_net_shapes(example):
     label = torch.tensor(2)
     assert program.classes[label] == "bird"
     assert bool(label == torch.tensor([2])[0])
+
+
+def test_cifar10_tutorial_saves_and_reloads(example, cifar_dir, tmp_path, capsys):
+    program = example("cifar10_tutorial")
+    path = tmp_path / "cifar_net.pth"
+    result = program.main(
+        [
+            "--data-dir",
+            str(cifar_dir),
+            "--epochs",
+            "1",
+            "--print-every",
+            "15",
+            "--num-workers",
+            "0",
+            "--path",
+            str(path),
+        ]
+    )
+    torch = program.torch
+    state = torch.load(path, weights_only=True)
+    assert list(state) == list(program.Net().state_dict())
+    for key, value in result["net"].state_dict().items():
+        np.testing.assert_array_equal(state[key].numpy(), value.numpy())
+    assert "Predicted: " in capsys.readouterr().out

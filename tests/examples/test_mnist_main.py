@@ -2,6 +2,9 @@
 96 embedded digits lower the loss, and its accuracy code counts correct digits."""
 
 import numpy as np
+import torch
+
+import cnnlab
 
 SMALL = "--epochs 2 --train-size 96 --test-size 100 --batch-size 32 --test-batch-size 50"
 
@@ -36,3 +39,27 @@ def test_mnist_net_shapes_and_accuracy_code(example):
     assert tuple(pred.shape) == (5, 1)
     target = torch.tensor([int(p) for p in pred.flatten().tolist()])
     assert pred.eq(target.view_as(pred)).sum().item() == 5
+
+
+def test_mnist_main_saves_a_state_dict_both_libraries_read(example, tmp_path, monkeypatch):
+    program = example("mnist_main")
+    monkeypatch.chdir(tmp_path)
+    history = program.main(
+        [
+            "--epochs",
+            "1",
+            "--train-size",
+            "32",
+            "--test-size",
+            "10",
+            "--batch-size",
+            "32",
+            "--save-model",
+        ]
+    )
+    saved = history["model"].state_dict()
+    for load in (torch.load, cnnlab.load):
+        state = load(tmp_path / "mnist_cnn.pt", weights_only=True)
+        assert list(state) == list(saved)
+        for key, value in saved.items():
+            np.testing.assert_array_equal(state[key].numpy(), value.numpy())
