@@ -62,6 +62,16 @@ CASES = {
         + F.hardtanh(x, -0.5, 0.25)
     ),
     "gelu": lambda x: F.gelu(x) + F.gelu(x * 2, approximate="tanh"),
+    "variance": lambda x: (
+        x.var(dim=1, keepdim=True) + x.std(dim=(1, 2), correction=0, keepdim=True)
+    ),
+    "product and running sum": lambda x: x.prod(dim=2, keepdim=True) + x.cumsum(1),
+    "flip and roll": lambda x: x.flip(1, 2) + x.roll((1, -2), dims=(1, 2)) + x.roll(6, 2),
+    "repeat": lambda x: x.repeat(1, 2, 1)[:, 3:7] + x.tile(2)[..., 5:],
+    "triangles": lambda x: x.tril(1) + x.triu(-1) * 2,
+    "index_select and masked_fill": lambda x: x.index_select(
+        1, cnnlab.tensor([3, 0, 0, 2])
+    ).masked_fill(cnnlab.tensor(MASK[0]), -1.5),
 }
 
 LAYERS = {

@@ -18,7 +18,13 @@ import onnx
 from onnx import helper
 
 import cnnlab
-from cnnlab.onnx import emit_activation, emit_layers, emit_math, emit_nn  # noqa: F401  (the op table)
+from cnnlab.onnx import (  # noqa: F401  (they fill the op table)
+    emit_activation,
+    emit_layers,
+    emit_math,
+    emit_nn,
+    emit_tensor,
+)
 from cnnlab.onnx.errors import OnnxExportError
 from cnnlab.onnx.graph import EMITTERS, Emit, GraphBuilder, onnx_dtype
 from cnnlab.onnx.trace import Input, Step, Trace, as_inputs, trace

@@ -1,7 +1,7 @@
 """ONNX activations, normalizations, transposed convolution and comparisons on the engine:
 LeakyRelu, Elu, Celu, Selu, Gelu, Erf, HardSigmoid, HardSwish, Softplus, Mish, PRelu, Sin, Cos,
 Reciprocal, Floor, Ceil, LayerNormalization, GroupNormalization, InstanceNormalization,
-ConvTranspose, Greater, Less, Equal, Not, Resize."""
+ConvTranspose, Greater, Less, Equal, Not, Resize, ReduceProd, CumSum, Tile, Trilu."""
 
 from __future__ import annotations
 
@@ -235,3 +235,43 @@ def _resize_targets(node: Node, inputs: list) -> tuple[list[float] | None, list[
     if scales is None or not scales.numel():
         raise node.fail("neither scales nor sizes is given")
     return [float(s) for s in scales._data.reshape(-1)], None
+
+
+# ----- tensor methods
+@importer("ReduceProd")
+def reduce_prod(node: Node) -> Run:
+    keep = bool(node.attr("keepdims", 1))
+
+    def run(inputs):
+        x = inputs[0]
+        given = inputs[1] if len(inputs) > 1 and inputs[1] is not None else None
+        axes = node.attr("axes") if given is None else given._data.reshape(-1).tolist()
+        axes = sorted({int(a) % x.ndim for a in (range(x.ndim) if axes is None else axes)})
+        for axis in reversed(axes):
+            x = x.prod(dim=axis, keepdim=True)
+        return x if keep else x.reshape(*(n for i, n in enumerate(x.shape) if i not in axes))
+
+    return run
+
+
+@importer("CumSum")
+def cumulative_sum(node: Node) -> Run:
+    if node.attr("exclusive", 0) or node.attr("reverse", 0):
+        raise node.fail("exclusive or reverse sums are not supported")
+    return lambda inputs: inputs[0].cumsum(int(inputs[1].item()))
+
+
+@importer("Tile")
+def tile(node: Node) -> Run:
+    return lambda inputs: inputs[0].repeat(*(int(n) for n in inputs[1]._data.reshape(-1)))
+
+
+@importer("Trilu")
+def trilu(node: Node) -> Run:
+    upper = bool(node.attr("upper", 1))
+
+    def run(inputs):
+        k = int(inputs[1].item()) if len(inputs) > 1 and inputs[1] is not None else 0
+        return inputs[0].triu(k) if upper else inputs[0].tril(k)
+
+    return run
