@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 from collections import OrderedDict
 from pathlib import Path
@@ -14,6 +15,8 @@ import torch
 import cnnlab
 from cnnlab.serialization import CorruptFileError, UnsafePickleError
 from pt_files import assert_same, lenet, save_with_torch
+
+save_module = importlib.import_module("cnnlab.serialization.save")
 
 
 def test_lenet_state_dict_saved_by_torch_loads_into_cnnlab(tmp_path: Path) -> None:
@@ -132,3 +135,47 @@ def test_a_whole_model_is_refused_with_a_hint(tmp_path: Path) -> None:
         torch.save(torch.nn.Linear(2, 1), path, _use_new_zipfile_serialization=zip_format)
         with pytest.raises(UnsafePickleError, match=r"model\w+\.pt.*Linear.*state_dict"):
             cnnlab.load(path)
+
+
+def test_a_failed_save_leaves_the_previous_file(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "w.pt"
+    cnnlab.save({"w": cnnlab.ones(2)}, path)
+    before = path.read_bytes()
+    with pytest.raises(NotImplementedError, match=r"numpy\.ndarray"):
+        cnnlab.save({"w": np.ones(2)}, path)
+    written = []
+
+    def fails_on_the_storage(archive, name, content) -> None:
+        if "data/" in name:
+            raise OSError("No space left on device")
+        written.append(name)
+        real_write_record(archive, name, content)
+
+    real_write_record = save_module.write_record
+    monkeypatch.setattr(save_module, "write_record", fails_on_the_storage)
+    with pytest.raises(OSError, match="No space"):
+        cnnlab.save({"w": cnnlab.zeros(2)}, path)
+    assert written and path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.pt"]  # no temporary file left
+    assert torch.load(path, weights_only=True)["w"].tolist() == [1.0, 1.0]
+
+
+class WriteOnly(io.RawIOBase):
+    """A stream that cannot seek, as a pipe or a socket."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+
+def test_save_to_a_stream_that_cannot_seek() -> None:
+    stream = WriteOnly()
+    cnnlab.save({"w": cnnlab.arange(3)}, stream)
+    loaded = torch.load(io.BytesIO(b"".join(stream.chunks)), weights_only=True)
+    assert loaded["w"].tolist() == [0, 1, 2]
