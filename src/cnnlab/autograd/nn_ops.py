@@ -34,8 +34,8 @@ class Conv2d(Function):
         if method == "loop":
             self.x = x
             return conv.conv2d_loop(x, weight, bias, geom.stride, geom.padding, geom.dilation)
-        z, cols = conv.conv2d_forward(x, weight, bias, geom)
-        self.cols = cols if self.needs_input_grad[1] else None
+        z, saved = conv.conv2d_train_forward(x, weight, bias, geom)
+        self.saved = saved if self.needs_input_grad[1] else None
         return z
 
     def backward(self, grad):
@@ -44,8 +44,8 @@ class Conv2d(Function):
             return conv.conv2d_backward_chapter(
                 self.x, self.weight, grad, g.stride, g.padding, g.dilation
             )
-        return conv.conv2d_backward_im2col(
-            grad, self.cols, self.weight, self.geom, self.needs_input_grad
+        return conv.conv2d_train_backward(
+            grad, self.saved, self.weight, self.geom, self.needs_input_grad
         )
 
 

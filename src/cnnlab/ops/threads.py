@@ -71,6 +71,21 @@ def run_split(kernel, n_items: int, work: int, *args) -> None:
     _run_parts(lambda start, stop: kernel(*args, start, stop), _bounds(n_items, parts))
 
 
+def run_split_sum(kernel, n_items: int, work: int, shape: tuple[int, ...], *args) -> np.ndarray:
+    """Call ``kernel(*args, total, start, stop)`` over ``[0, n_items)``, one part per thread,
+    each part adding into its own float64 ``total`` of ``shape`` (zeros); return their sum."""
+    parts = min(_state["count"], n_items, max(1, work // MIN_SPLIT_ELEMENTS))
+    totals = np.zeros((parts, *shape))
+    bounds = _bounds(n_items, parts)
+    if parts == 1:
+        kernel(*args, totals[0], 0, n_items)
+    else:
+        _run_parts(
+            lambda start, stop: kernel(*args, totals[bounds.index(start)], start, stop), bounds
+        )
+    return totals.sum(axis=0)
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for 2-D arrays, shared among the threads: by columns of the result, or by
     partial sums over the inner dimension when that is the long one."""

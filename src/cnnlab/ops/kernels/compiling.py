@@ -40,6 +40,7 @@ _LOCK = threading.Lock()
 def _signature(parts: tuple[str, ...], dtype: np.dtype):
     """``in``/``out`` + rank: read-only/writable float arrays (``in4``, ``out2``...);
     ``index``/``index_out``: int64 4-D arrays; ``mask_out``: a uint8 array of rank 4;
+    ``sum_out4``: a writable float64 4-D array (sums kept in double precision);
     ``int``: an int64 scalar. Every array is C-contiguous."""
     f = _FLOATS[np.dtype(dtype)]
     table = {"int": types.int64}
@@ -48,6 +49,7 @@ def _signature(parts: tuple[str, ...], dtype: np.dtype):
         table[f"out{rank}"] = types.Array(f, rank, "C")
     table["index"] = types.Array(types.int64, 4, "C", readonly=True)
     table["index_out"] = types.Array(types.int64, 4, "C")
+    table["sum_out4"] = types.Array(types.float64, 4, "C")
     return types.void(*(table[p] for p in parts))
 
 
@@ -68,8 +70,8 @@ class Kernel:
     """A compiled loop: ``kernel[dtype]`` is its numba function for that dtype, compiled (or
     loaded from the cache) the first time it is asked for."""
 
-    def __init__(self, function, parts: tuple[str, ...]):
-        self.dispatcher = njit(cache=True, nogil=True)(function)
+    def __init__(self, function, parts: tuple[str, ...], fastmath: frozenset = frozenset()):
+        self.dispatcher = njit(cache=True, nogil=True, fastmath=set(fastmath))(function)
         self.parts = parts
         self.name = f"{function.__module__}:{function.__name__}"
         self.ready: set = set()
@@ -176,9 +178,12 @@ def compile_named(spec: str) -> None:
     getattr(importlib.import_module(module), name)[np.dtype(dtype)]
 
 
-def kernel(*parts: str):
-    """Declare a kernel by the parts of its signature (see :func:`_signature`)."""
-    return lambda function: Kernel(function, parts)
+def kernel(*parts: str, fastmath: frozenset = frozenset()):
+    """Declare a kernel by the parts of its signature (see :func:`_signature`). ``fastmath``:
+    the LLVM liberties allowed, e.g. ``{"contract"}`` (fused multiply-adds) or ``{"reassoc"}``
+    (sums reordered, so that a dot product runs on vector lanes); never the ones that assume
+    no NaN or infinity."""
+    return lambda function: Kernel(function, parts, frozenset(fastmath))
 
 
 def ints(n: int) -> list[str]:
