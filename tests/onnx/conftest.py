@@ -225,14 +225,34 @@ def d2l_blocks(name: str):
     return getattr(module, name)
 
 
-def mnist_example_net(lib: ModuleType):
-    """``Net`` of ``examples/mnist_main.py`` (pytorch/examples' MNIST program), on cnnlab."""
-    path = Path(__file__).parents[2] / "examples" / "mnist_main.py"
-    spec = importlib.util.spec_from_file_location("mnist_main_for_onnx", path)
+def example_program(name: str) -> ModuleType:
+    """``examples/<name>.py`` imported on cnnlab."""
+    path = Path(__file__).parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_for_onnx", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.torch is cnnlab
-    return module.Net()
+    return module
+
+
+def mnist_example_net(lib: ModuleType):
+    """``Net`` of ``examples/mnist_main.py`` (pytorch/examples' MNIST program), on cnnlab."""
+    return example_program("mnist_main").Net()
+
+
+# examples/d2l_cnn.py's models, cut down as its tests cut them: (shrink, image side).
+# bn_lenet_scratch is left out: its batch norm picks batch statistics whenever grad mode is on,
+# as it is while the graph is recorded (PyTorch's exporter records that branch too).
+D2L_CNN = {
+    "lenet": (1, 28), "alexnet": (16, 96), "vgg": (16, 32), "nin": (16, 96),
+    "googlenet": (16, 32), "bn_lenet": (1, 28), "resnet": (8, 28), "densenet": (8, 32),
+    "mobilenet": (8, 28),
+}  # fmt: skip
+
+
+def d2l_cnn_model(name: str):
+    shrink, _ = D2L_CNN[name]
+    return lambda lib: example_program("d2l_cnn").MODELS[name](num_classes=10, shrink=shrink)
 
 
 EXAMPLES = {
@@ -245,6 +265,10 @@ EXAMPLES = {
     "resnet_d2l": (lambda lib: d2l_blocks("resnet")(lib), (1, 32, 32)),
     "densenet_d2l": (lambda lib: d2l_blocks("densenet")(lib), (1, 32, 32)),
     "mnist_main": (mnist_example_net, (1, 28, 28)),
+    **{
+        f"d2l_cnn.{name}": (d2l_cnn_model(name), (1, side, side))
+        for name, (_, side) in D2L_CNN.items()
+    },
 }
 NAMED = {name: spec.input_shape for name, spec in MODELS.items()}
 

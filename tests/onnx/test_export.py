@@ -18,6 +18,10 @@ EXAMPLES = [
     "lenet_d2l", "nin", "googlenet", "resnet", "densenet", "mobilenet", "resnet_d2l",
     "densenet_d2l", "mnist_main",
 ]  # fmt: skip
+D2L_CNN = [  # examples/d2l_cnn.py
+    "lenet", "alexnet", "vgg", "nin", "googlenet", "bn_lenet", "resnet", "densenet", "mobilenet",
+]  # fmt: skip
+EXAMPLES += [f"d2l_cnn.{name}" for name in D2L_CNN]
 
 
 @pytest.mark.parametrize("name", NAMED + EXAMPLES)
