@@ -1,6 +1,7 @@
 """Reverse-mode automatic differentiation over NumPy arrays (``cnnlab.autograd``, as
 ``torch.autograd``)."""
 
+from cnnlab.autograd.errors import missing_in
 from cnnlab.autograd.function import Function, backward
 from cnnlab.autograd.grad_mode import (
     enable_grad,
@@ -50,3 +51,7 @@ class set_detect_anomaly:
 
 
 detect_anomaly = set_detect_anomaly
+
+# a torch.autograd name cnnlab does not have (grad, functional, forward_ad, ...) raises
+# NotImplementedError naming it
+__getattr__ = missing_in("cnnlab.autograd")
