@@ -18,8 +18,9 @@ positions with ``i >= Ho`` or ``j >= Wo`` (between rows and images) being comput
   rotated by 180 degrees (eq. 8.12), the padding then cropped.
 
 Images are grouped so that a group's accumulators (about ``GROUP_POSITIONS`` floats) stay in
-the first-level cache; the threads share the groups. In the forward loop five-tap rows (5 x 5
-filters) are written out: one pass over the accumulator per filter row instead of one per tap.
+the first-level cache; the threads share the groups. Five-tap rows (5 x 5 filters) are written
+out: one pass per filter row instead of one per tap (over the accumulator in the forward loop,
+with five running sums in the weight gradient's).
 """
 
 from __future__ import annotations
@@ -102,6 +103,21 @@ def _weight_grad(x, grad, group, grad_w, start, stop):
             for c in range(n_channels):
                 for u in range(kh):
                     row = (c * n_images + n0) * plane + u * wp
+                    if kw == 5:
+                        s0, s1, s2, s3, s4 = zero, zero, zero, zero, zero
+                        for m in range(span):
+                            d = wide[at(gk + m)]
+                            s0 += d * source[at(row + m)]
+                            s1 += d * source[at(row + m + 1)]
+                            s2 += d * source[at(row + m + 2)]
+                            s3 += d * source[at(row + m + 3)]
+                            s4 += d * source[at(row + m + 4)]
+                        grad_w[k, c, u, 0] += s0
+                        grad_w[k, c, u, 1] += s1
+                        grad_w[k, c, u, 2] += s2
+                        grad_w[k, c, u, 3] += s3
+                        grad_w[k, c, u, 4] += s4
+                        continue
                     for v in range(kw):
                         s = zero
                         for m in range(span):
