@@ -469,6 +469,13 @@ def add_summary_parser(subparsers) -> None:
         help="input shape (default: the model's, e.g. 3x32x32 for chapter_net)",
     )
     p.add_argument("--num-classes", type=POSITIVE_INT, help="outputs (default: the model's)")
+    p.add_argument(
+        "--depth",
+        type=POSITIVE_INT,
+        default=1,
+        help="list the modules this many levels down, e.g. 3 for each layer of a ResNet block "
+        "(default: 1, the model's children)",
+    )
     p.add_argument("--engine", choices=ENGINES, default="numpy", help="(default: numpy)")
     p.set_defaults(func=run_summary)
 
@@ -491,7 +498,7 @@ def run_summary(args: argparse.Namespace) -> int:
         image_size=shape[1],
     )
     title = f"{args.model}: {MODELS[args.model].description}"
-    print(format_summary(summary(model, shape), title))
+    print(format_summary(summary(model, shape, depth=args.depth), title))
     return 0
 
 

@@ -26,11 +26,20 @@ def trained(tmp_path_factory, cli_env):
         (["lenet5"], "61,706"),
         (["lenet5", "--input", "3x32x32"], "62,006"),
         (["lenet5_bn", "--engine", "torch"], "62,186"),
+        (["resnet"], "176,954"),
+        (["resnet", "--engine", "torch", "--depth", "3"], "176,954"),
     ],
 )
 def test_summary_totals(cnnlab_main, args, total):
     out = cnnlab_main("summary", *args).stdout
     assert out.rstrip().endswith(f"total parameters: {total}")
+
+
+def test_summary_of_resnet_lists_each_layer_of_its_blocks_at_depth_3(cnnlab_main):
+    out = cnnlab_main("summary", "resnet", "--depth", "3").stdout.splitlines()
+    assert any(line.split()[:3] == ["stage2.0.conv3", "Conv2d", "[16,"] for line in out)
+    shallow = cnnlab_main("summary", "resnet").stdout.splitlines()
+    assert any(line.split()[:2] == ["stage4", "Sequential"] for line in shallow)
 
 
 def test_summary_rows(cnnlab_main):

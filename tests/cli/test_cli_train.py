@@ -11,6 +11,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from cnnlab.train.checkpoint import load_checkpoint
 
@@ -39,6 +40,19 @@ def test_train_on_the_embedded_digits_prints_the_report_and_writes_the_run(cnnla
     assert {p.name for p in run.iterdir()} == RUN_FILES
     report = json.loads((run / "report.json").read_text())
     assert report["epochs"] == 1 and report["total"] == 400
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_train_resnet_on_either_engine(cnnlab, engine, tmp_path):
+    args = ["--model", "resnet", "--engine", engine, "--epochs", "1", "--limit", "128"]
+    result = cnnlab("train", *args, "--no-plots", "--out", "run", "--batch-size", "32")
+    assert f"resnet on mnist5k (128 train / 128 test images, 10 classes, augmented), {engine}" in (
+        result.stdout
+    )
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["model"] == "resnet" and report["total"] == 128
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.npz")
+    assert "stage4.1.bn2.running_var" in str(state)
 
 
 def test_train_on_mnist_idx_files(cnnlab, mnist_dir, tmp_path):

@@ -203,7 +203,7 @@ def test_builders_accept_other_sizes_and_class_counts():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: build("resnet"), "unknown model 'resnet'"),
+        (lambda: build("resnet50"), "unknown model 'resnet50'"),
         (lambda: build("lenet5", engine="jax"), "engine must be one of numpy, torch"),
         (lambda: lenet5(image_size=12), "lenet5: the input is too small"),
         (lambda: chapter_net(image_size=3), "chapter_net: the input is too small"),

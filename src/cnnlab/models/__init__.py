@@ -12,6 +12,7 @@ from cnnlab.models.chapter_net import chapter_net
 from cnnlab.models.engine import ENGINES, engine_module, engine_name
 from cnnlab.models.lenet import lenet5, lenet5_bn, lenet5_classic
 from cnnlab.models.registry import DATASET_INPUT_SHAPES, MODELS, ModelSpec, build, model_spec
+from cnnlab.models.resnet import resnet
 from cnnlab.models.summary import LayerRow, ModelSummary, format_summary, model_library, summary
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "lenet5_classic",
     "model_library",
     "model_spec",
+    "resnet",
     "summary",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 from cnnlab.models.chapter_net import chapter_net
 from cnnlab.models.engine import engine_module, engine_name
 from cnnlab.models.lenet import default_image_size, lenet5, lenet5_bn, lenet5_classic
+from cnnlab.models.resnet import resnet
 
 Shape = tuple[int, int, int]
 
@@ -78,6 +79,14 @@ MODELS: dict[str, ModelSpec] = {
             "the LeNet-5 of Section 8.6.6 with BatchNorm2d(6) and BatchNorm1d(84) "
             "(62,186 parameters on 3x32x32)",
             (3, 32, 32),
+            10,
+        ),
+        ModelSpec(
+            "resnet",
+            resnet,
+            "d2l's ResNet-18 layout (7x7 stem, four stages of two residual blocks) at width 8: "
+            "channels 8-16-32-64, 176,954 parameters on 1x28x28",
+            (1, 28, 28),
             10,
         ),
     )

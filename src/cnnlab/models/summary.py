@@ -40,46 +40,119 @@ def model_library(model):
     return cnnlab if isinstance(model, cnnlab.nn.Module) else engine_module("torch")
 
 
-def summary(model, input_shape: tuple[int, ...]) -> ModelSummary:
-    """Run a zero batch of ``input_shape`` (C, H, W) through the children of ``model`` in order,
-    recording each child's output shape and parameter count.
+def summary(model, input_shape: tuple[int, ...], depth: int = 1) -> ModelSummary:
+    """Run a zero batch of ``input_shape`` (C, H, W) through ``model``, recording with forward
+    hooks the output shape and parameter count of each layer, in the order the layers run.
+
+    The layers are the modules ``depth`` levels down (``1``: the children, as Table 8.1 lists
+    them), and the leaves above that level; a model with no children is its own one layer.
+    Since hooks see every call, a branching model (ResNet's blocks, Inception's four branches
+    joined by ``torch.cat``) is summarized as well as an ``nn.Sequential``. A layer called twice
+    gets two rows, its parameters counted in the first.
 
     The model is run in eval mode (so batch-norm statistics are untouched) and left in the mode
-    it was in. Works for sequential models such as those of :mod:`cnnlab.models`, on both engines.
+    it was in. Works on both engines.
     """
     shape = tuple(int(n) for n in input_shape)
     if not shape or any(n < 1 for n in shape):
         raise ValueError(
             f"summary: input_shape must be positive sizes such as (3, 32, 32), got {input_shape!r}"
         )
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"summary: depth must be a positive int, got {depth!r}")
     lib = model_library(model)
     was_training = model.training
     model.eval()
-    rows = []
+    recorder = LayerRecorder(summary_layers(model, depth))
     try:
         x = lib.from_numpy(np.zeros((2, *shape), np.float32))
-        with lib.no_grad():
-            for name, layer in model.named_children():
-                try:
-                    x = layer(x)
-                except (RuntimeError, ValueError) as error:
-                    raise ValueError(
-                        f"summary: layer {name!r} ({type(layer).__name__}) cannot take the output "
-                        f"of the layer before it, shape {list(x.shape[1:])}, "
-                        f"for input {list(shape)}: "
-                        f"{str(error).splitlines()[0]}"
-                    ) from error
-                count = sum(p.numel() for p in layer.parameters())
-                rows.append(LayerRow(name, type(layer).__name__, tuple(x.shape[1:]), count))
+        with lib.no_grad(), recorder:
+            try:
+                model(x)
+            except (RuntimeError, ValueError) as error:
+                raise recorder.failure(shape, error) from error
     finally:
         model.train(was_training)
     params = list(model.parameters())
     return ModelSummary(
         input_shape=shape,
-        rows=rows,
+        rows=recorder.rows,
         total_parameters=sum(p.numel() for p in params),
         trainable_parameters=sum(p.numel() for p in params if p.requires_grad),
     )
+
+
+def summary_layers(model, depth: int) -> list[tuple[str, object]]:
+    """The (name, module) pairs ``depth`` levels below ``model``, or leaves above that level."""
+    children = list(model.named_children())
+    if not children:
+        return [(type(model).__name__, model)]
+    layers = []
+    for name, child in children:
+        if depth == 1 or not list(child.children()):
+            layers.append((name, child))
+        else:
+            layers += [(f"{name}.{sub}", m) for sub, m in summary_layers(child, depth - 1)]
+    return layers
+
+
+def first_tensor(value):
+    """``value``, or the first tensor of a tuple or list of outputs."""
+    while isinstance(value, (tuple, list)) and value:
+        value = value[0]
+    return value
+
+
+class LayerRecorder:
+    """Forward hooks on ``layers`` that append a :class:`LayerRow` after each call, and note
+    the layer running and its input shape, to name it if it fails."""
+
+    def __init__(self, layers: list[tuple[str, object]]) -> None:
+        self.layers = layers
+        self.rows: list[LayerRow] = []
+        self.counted: set[int] = set()
+        self.running: list[tuple[str, object, tuple[int, ...]]] = []
+        self.handles: list = []
+
+    def __enter__(self) -> LayerRecorder:
+        for name, layer in self.layers:
+            self.handles.append(layer.register_forward_pre_hook(self.pre_hook(name)))
+            self.handles.append(layer.register_forward_hook(self.hook(name)))
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def pre_hook(self, name: str):
+        def note(layer, inputs):
+            x = first_tensor(inputs)
+            self.running.append((name, layer, tuple(getattr(x, "shape", ())[1:])))
+
+        return note
+
+    def hook(self, name: str):
+        def record(layer, inputs, output):
+            self.running.pop()
+            count = 0
+            if id(layer) not in self.counted:
+                self.counted.add(id(layer))
+                count = sum(p.numel() for p in layer.parameters())
+            out_shape = tuple(int(n) for n in first_tensor(output).shape[1:])
+            self.rows.append(LayerRow(name, type(layer).__name__, out_shape, count))
+
+        return record
+
+    def failure(self, shape: tuple[int, ...], error: Exception) -> ValueError:
+        """The error naming the layer that could not take its input."""
+        reason = str(error).splitlines()[0]
+        if not self.running:
+            return ValueError(f"summary: the model cannot take input {list(shape)}: {reason}")
+        name, layer, in_shape = self.running[-1]
+        return ValueError(
+            f"summary: layer {name!r} ({type(layer).__name__}) cannot take the output "
+            f"of the layer before it, shape {list(in_shape)}, for input {list(shape)}: {reason}"
+        )
 
 
 def format_shape(shape: tuple[int, ...]) -> str:
