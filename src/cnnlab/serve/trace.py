@@ -1,7 +1,8 @@
 """Recording what every layer of a model received and produced during one forward pass.
 
 Works on any model, not only ``nn.Sequential``: each leaf module (a module without
-submodules) is wrapped once so that a call records its input and output arrays. A module
+submodules) gets a forward pre-hook, which copies its input array before the call (an in-place
+layer overwrites it), and a forward hook, which records the input and output arrays. A module
 called twice (the chapter's ``Net`` applies ``self.pool`` after both convolutions) gives two
 records, the second named ``pool:2``. The recording of a pass lives in the tracer, so a
 :class:`Tracer` runs one pass at a time (the caller holds a lock).
@@ -9,7 +10,6 @@ records, the second named ``pool:2``. The recording of a pass lives in the trace
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,28 +62,40 @@ def array_of(value) -> np.ndarray | None:
 
 
 class Tracer:
-    """Wraps every leaf module of ``model`` so that :meth:`run` returns its calls in order."""
+    """Hooks every leaf module of ``model`` so that :meth:`run` returns its calls in order."""
 
     def __init__(self, model) -> None:
         self.model = model
         self.calls: list[LayerCall] | None = None
         self.counts: dict[str, int] = {}
         self.alive: list = []  # the pass's tensors, so that no id is reused while it runs
-        for name, module in leaf_modules(model):
-            self.wrap(name, module)
+        self.inputs: dict[int, list[np.ndarray | None]] = {}  # input copies of running calls
+        self.handles = [
+            handle for name, module in leaf_modules(model) for handle in self.hook(name, module)
+        ]
 
-    def wrap(self, name: str, module) -> None:
-        forward: Callable = module.forward
+    def hook(self, name: str, module) -> list:
+        """Register the pre-hook and hook that record the calls of ``module`` as ``name``."""
+        pending = self.inputs.setdefault(id(module), [])
 
-        def recorded_forward(input, *args, **kwargs):
-            before = array_of(input)
-            output = forward(input, *args, **kwargs)
+        def copy_input(module, inputs):
+            pending.append(array_of(inputs[0]) if inputs and self.calls is not None else None)
+
+        def record_call(module, inputs, output):
+            before = pending.pop() if pending else None
             if self.calls is not None and before is not None:
-                self.record(name, module, input, before, output)
-            return output
+                self.record(name, module, inputs[0], before, output)
 
-        # An instance attribute shadows the class's forward, which Module.__call__ looks up.
-        object.__setattr__(module, "forward", recorded_forward)
+        return [
+            module.register_forward_pre_hook(copy_input),
+            module.register_forward_hook(record_call),
+        ]
+
+    def remove(self) -> None:
+        """Take the hooks off the model."""
+        for handle in self.handles:
+            handle.remove()
+        self.handles = []
 
     def record(self, name: str, module, input, before: np.ndarray, output) -> None:
         after = array_of(output)
@@ -104,3 +116,5 @@ class Tracer:
             return output, self.calls
         finally:
             self.calls, self.alive = None, []
+            for pending in self.inputs.values():
+                pending.clear()  # left by a call that raised
