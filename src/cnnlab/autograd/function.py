@@ -38,12 +38,27 @@ class Function:
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...] | np.ndarray | None:
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # torch.autograd.Function as users subclass it: forward(ctx, ...) a static method
+        cls._with_context = isinstance(cls.__dict__.get("forward"), staticmethod) or getattr(
+            cls, "_with_context", False
+        )
+
+    _with_context = False
+
     @classmethod
     def apply(cls, *inputs, **options):
         """Run ``forward`` on the inputs' arrays and, when recording, link the output to ``self``.
 
-        Positional ``inputs`` are Tensors (or None); everything else goes in ``options``.
+        Positional ``inputs`` are Tensors (or None); everything else goes in ``options``. A
+        subclass written as PyTorch's (``forward(ctx, ...)`` static) runs on Tensors instead
+        (``custom_function``).
         """
+        if cls._with_context:
+            from cnnlab.autograd.custom_function import apply_with_context
+
+            return apply_with_context(cls, *inputs, **options)
         fn = cls()
         record = _GradMode.enabled and any(t is not None and t.requires_grad for t in inputs)
         if record:
