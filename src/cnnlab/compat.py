@@ -49,6 +49,7 @@ def _typed(dtype, name: str):
 
     constructor.__name__ = constructor.__qualname__ = name
     constructor.__doc__ = constructor.__doc__.format(name=name)
+    constructor.tensor_dtype = np.dtype(dtype)  # so that t.type(LongTensor) converts, as in torch
     return constructor
 
 

@@ -269,3 +269,11 @@ def test_a_method_left_out_raises_not_implemented_naming_it(name):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_tensor_method_matches_torch(name):
     check(name, CASES[name])
+
+
+def test_type_takes_the_legacy_tensor_types_as_torch():
+    import torch
+
+    check("type(LongTensor)", lambda lib: lib.tensor(A).type(lib.LongTensor))
+    check("type(FloatTensor)", lambda lib: lib.tensor([1, 2]).type(lib.FloatTensor))
+    assert torch.tensor([1.5]).type(torch.LongTensor).dtype == torch.int64

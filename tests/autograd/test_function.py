@@ -8,6 +8,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import cnnlab
 from cnnlab.autograd import Function
@@ -352,3 +353,37 @@ def test_in_place_update_under_no_grad_keeps_the_parameter():
     assert counts.tolist() == [4, 5]
     with pytest.raises(RuntimeError, match="can't be cast"):
         counts += 0.5
+
+
+def _legendre(lib):
+    """PyTorch's "Defining new autograd functions" example: P3 as a Function subclass."""
+
+    class LegendrePolynomial3(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, input, scale):
+            ctx.save_for_backward(input)
+            ctx.scale = scale
+            return 0.5 * (5 * input**3 - 3 * input) * scale
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            assert ctx.needs_input_grad == (True, False)
+            return grad_output * 1.5 * (5 * input**2 - 1) * ctx.scale, None
+
+    return LegendrePolynomial3
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=4), elements=st.floats(-2, 2)))
+@settings(max_examples=20)
+def test_a_function_subclassed_as_in_torch_gives_torchs_values_and_gradients(values):
+    results = []
+    for lib in (cnnlab, torch):
+        x = lib.tensor(values, requires_grad=True)
+        y = _legendre(lib).apply(x * 2, 3.0)
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    (ours, our_grad), (theirs, their_grad) = results
+    assert_close("custom Function forward", ours, theirs, np.float64)
+    assert_close("custom Function grad", our_grad, their_grad, np.float64)
+    assert _legendre(cnnlab).apply(cnnlab.tensor(values), 1.0).grad_fn is None

@@ -83,7 +83,8 @@ class ConversionMethods:
 
     def type(self, dtype=None, non_blocking: bool = False):
         """Without an argument: PyTorch's type string (``'torch.FloatTensor'``); with a dtype (or
-        such a string): the tensor converted to it."""
+        such a string, or a legacy type such as ``LongTensor``): the tensor converted to it."""
+        dtype = getattr(dtype, "tensor_dtype", dtype)
         if dtype is None:
             return tensor_type_name(self._data.dtype)
         target = from_type_name(dtype) if isinstance(dtype, str) else to_numpy(dtype)
