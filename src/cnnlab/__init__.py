@@ -12,6 +12,7 @@ from importlib.util import find_spec as _find_spec
 
 from cnnlab import amp, backends, cuda, nn, optim, utils
 from cnnlab.autograd import random
+from cnnlab.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from cnnlab.autograd.creation import (
     arange,
     as_tensor,

@@ -87,6 +87,8 @@ TRAIN_EPILOG = """\
 A run directory holds checkpoint.npz (written atomically after every epoch), metrics.csv
 (or metrics.jsonl), report.json and the plots curves.png, confusion.png, samples.png.
 Without --out it is runs/<model>-<data>-<date>-<time> under the current directory.
+A run whose loss or gradients stop being finite stops at once with exit status 3, keeping
+the checkpoint of its last good epoch.
 --resume RUN continues the run RUN (or the run in --out, or the latest run under runs/) from
 its last checkpoint, with the configuration it was started with, and ends with the same weights
 as a run that was never interrupted.
@@ -191,6 +193,12 @@ def add_train_parser(subparsers) -> None:
     p.add_argument("--no-plots", dest="plots", action="store_false", help="do not write PNG plots")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument(
+        "--detect-anomaly",
+        action="store_true",
+        help="anomaly mode: a diverging run names the first op whose value or gradient is not "
+        "finite and the line that made it (slower)",
+    )
+    p.add_argument(
         "--nproc",
         type=POSITIVE_INT,
         metavar="N",
@@ -228,6 +236,7 @@ def train_config(given: dict) -> TrainConfig:
         given["resume"] = True
     if given.get("resume"):
         given.setdefault("quiet", False)  # what to print is this command's, not the run's
+        given.setdefault("detect_anomaly", False)
         return resolve_config(TrainConfig(resume=True, out=given.get("out")), given)
     return resolve_config(TrainConfig(**given))
 
@@ -252,13 +261,20 @@ def restart_aware(given: dict) -> dict:
 
 
 def train_and_report(config: TrainConfig) -> int:
-    """Train ``config``; on Ctrl-C say how to continue and return 130."""
+    """Train ``config``; on Ctrl-C say how to continue and return 130; a diverged run's line
+    and 3."""
     from cnnlab.ops.kernels import compiling_in_background
     from cnnlab.train import train
+    from cnnlab.train.divergence import EXIT_DIVERGED, TrainingDiverged
 
     try:
         with compiling_in_background():  # a first run trains while its kernels compile
             train(config)
+    except TrainingDiverged as diverged:
+        print(f"cnnlab: {diverged}", file=sys.stderr)
+        if diverged.trace:
+            print(diverged.trace, file=sys.stderr)
+        return EXIT_DIVERGED
     except KeyboardInterrupt:
         print(
             f"\ncnnlab: interrupted; continue with: cnnlab train --resume --out {config.out}",

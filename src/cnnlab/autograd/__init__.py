@@ -1,6 +1,13 @@
 """Reverse-mode automatic differentiation over NumPy arrays (``cnnlab.autograd``, as
 ``torch.autograd``)."""
 
+from cnnlab.autograd.anomaly import (
+    AnomalyError,
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from cnnlab.autograd.errors import missing_in
 from cnnlab.autograd.function import Function, backward
 from cnnlab.autograd.grad_mode import (
@@ -14,13 +21,17 @@ from cnnlab.autograd.gradcheck import gradcheck
 from cnnlab.autograd.tensor import Tensor
 
 __all__ = [
+    "AnomalyError",
     "Function",
     "Tensor",
     "Variable",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "gradcheck",
     "inference_mode",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "set_detect_anomaly",
@@ -35,22 +46,6 @@ def Variable(data, requires_grad: bool = False, volatile: bool = False) -> Tenso
         return data.detach().requires_grad_(True)
     return data
 
-
-class set_detect_anomaly:
-    """Accepted as a switch and as a context: cnnlab's backward already names the op whose
-    saved values changed; it does not check for NaN."""
-
-    def __init__(self, mode: bool = True, check_nan: bool = True) -> None:
-        self.mode = mode
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-
-detect_anomaly = set_detect_anomaly
 
 # a torch.autograd name cnnlab does not have (grad, functional, forward_ad, ...) raises
 # NotImplementedError naming it

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.autograd import anomaly
+from cnnlab.autograd.anomaly import _Anomaly
 from cnnlab.autograd.grad_mode import _GradMode
 from cnnlab.autograd.versions import Clock, check_saved
+from cnnlab.ops.floating import quietly
 
 _NOTHING_NEEDED = [(False,) * n for n in range(16)]
 
@@ -48,6 +51,7 @@ class Function:
     _with_context = False
 
     @classmethod
+    @quietly
     def apply(cls, *inputs, **options):
         """Run ``forward`` on the inputs' arrays and, when recording, link the output to ``self``.
 
@@ -66,6 +70,8 @@ class Function:
         else:
             fn.needs_input_grad = _NOTHING_NEEDED[len(inputs)]
         out = fn.forward(*[None if t is None else t._data for t in inputs], **options)
+        if _Anomaly.enabled:
+            anomaly.check_forward(fn, out)
         result = Tensor._wrap(out, record)
         if record:
             fn.inputs = inputs
@@ -101,6 +107,7 @@ def _topological_order(root: Function) -> list[Function]:
     return order
 
 
+@quietly
 def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Backpropagate ``grad`` from tensor ``root`` to every leaf that requires a gradient."""
     leaves = LeafGradients()
@@ -129,6 +136,8 @@ def _propagate(start: Function, grad: np.ndarray, retain_graph: bool, leaves) ->
         input_grads = fn.backward(grad_out)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if _Anomaly.enabled:
+            anomaly.check_backward(fn, input_grads, fn.needs_input_grad)
         for t, edge, g, needed in zip(
             fn.inputs, fn.edges, input_grads, fn.needs_input_grad, strict=False
         ):

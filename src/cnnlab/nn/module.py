@@ -14,6 +14,7 @@ from cnnlab.nn.devices import parse_to
 from cnnlab.nn.hooks import ForwardHooksMixin
 from cnnlab.nn.module_state import IncompatibleKeys, StateDictMixin
 from cnnlab.nn.parameter import Parameter, as_array
+from cnnlab.ops.floating import quietly
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "as_array"]
 
@@ -41,6 +42,7 @@ class Module(ForwardHooksMixin, StateDictMixin):
         )
 
     # ----- calling, with hooks
+    @quietly
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)

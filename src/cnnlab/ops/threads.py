@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from cnnlab.ops.floating import quietly
+
 # Below these sizes a part runs on the calling thread: a hand-off costs more than it saves.
 MIN_SPLIT_ELEMENTS = 60_000
 MIN_SPLIT_PRODUCT = 2_000_000  # multiply-adds
@@ -52,7 +54,8 @@ def _pool() -> ThreadPoolExecutor:
 
 def _run_parts(task, bounds: list[int]) -> None:
     """``task(start, stop)`` for each consecutive pair of ``bounds``, the first on this thread."""
-    futures = [_pool().submit(task, bounds[k], bounds[k + 1]) for k in range(1, len(bounds) - 1)]
+    part = quietly(task)  # the pool's threads run under the caller's floating-point handling
+    futures = [_pool().submit(part, bounds[k], bounds[k + 1]) for k in range(1, len(bounds) - 1)]
     task(bounds[0], bounds[1])
     for future in futures:
         future.result()

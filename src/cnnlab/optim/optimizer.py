@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab.autograd.tensor import Tensor
+from cnnlab.ops.floating import quietly
 from cnnlab.optim.hooks import RemovableHandle
 
 
@@ -47,6 +48,7 @@ def _with_hooks(step: Callable) -> Callable:
     warn when they step first)."""
 
     @functools.wraps(step)
+    @quietly
     def hooked_step(self, *args, **kwargs):
         if self.__dict__.get("_in_step"):
             return step(self, *args, **kwargs)

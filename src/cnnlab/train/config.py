@@ -68,6 +68,10 @@ class TrainConfig:
         metrics: ``"csv"`` (``metrics.csv``) or ``"jsonl"`` (``metrics.jsonl``).
         plots: write the PNG plots at the end.
         quiet: print nothing but errors.
+        detect_anomaly: train in the engine's anomaly mode, so that a run that diverges names
+            the first op whose value or gradient stopped being finite and the line that made it
+            (``cnnlab.autograd.detect_anomaly`` with its forward and ``inf`` checks on; on
+            torch, PyTorch's ``detect_anomaly``, which checks gradients for ``nan``).
     """
 
     model: str = "lenet5"
@@ -92,6 +96,7 @@ class TrainConfig:
     metrics: str = "csv"
     plots: bool = True
     quiet: bool = False
+    detect_anomaly: bool = False
 
     def __post_init__(self) -> None:
         if self.lr is None:

@@ -11,6 +11,7 @@ import numpy as np
 
 from cnnlab.data import Normalize, to_float
 from cnnlab.models import build, engine_module
+from cnnlab.ops.floating import quietly
 from cnnlab.train.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -90,6 +91,7 @@ def load_model(path: str | Path | LoadedModel, engine: str = "numpy") -> LoadedM
     )
 
 
+@quietly
 def cross_entropy(scores: np.ndarray, labels: np.ndarray) -> float:
     """Mean cross-entropy of ``scores`` (N, K) at ``labels`` (N,), computed stably."""
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -97,6 +99,7 @@ def cross_entropy(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(-log_probs[np.arange(len(labels)), labels].mean())
 
 
+@quietly
 def softmax(scores: np.ndarray) -> np.ndarray:
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)

@@ -26,6 +26,13 @@ from cnnlab.train.checkpoint import (
 )
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.distributed import OneProcess
+from cnnlab.train.divergence import (
+    anomaly_found,
+    anomaly_mode,
+    check_gradients,
+    check_loss,
+    check_weights,
+)
 from cnnlab.train.metrics import COLUMNS
 from cnnlab.train.progress import EpochProgress
 from cnnlab.train.splits import image_shape
@@ -135,29 +142,40 @@ def train_one_epoch(run: Run, epoch: int, progress: EpochProgress) -> dict[str, 
     On several processes each rank computes its share of every batch and the gradients are
     summed over the ranks (see ``distributed``). Returns the epoch's mean loss and accuracy
     (running, in train mode), its learning rate at the start, its duration and throughput.
+
+    Raises :class:`~cnnlab.train.divergence.TrainingDiverged` when the loss or a gradient of a
+    batch, or a weight at the end, is not finite (on every rank alike); the step is then not
+    taken.
     """
-    lib, optimizer, loss_fn, parallel = run.lib, run.optimizer, run.loss_fn, run.parallel
+    lib, optimizer, parallel = run.lib, run.optimizer, run.parallel
     scheduler = run.scheduler if run.per_batch_schedule else None
     lr = float(optimizer.param_groups[0]["lr"])
     model = parallel.training_module(run.model)
     model.train()
     loss_sum, correct, seen = 0.0, 0, 0
+    batches = run.train.num_batches(run.config.batch_size)
     start = time.perf_counter()
     rng = epoch_rng(run.config.seed, epoch)
-    for images, labels, total in parallel.batches(run.train, run.config.batch_size, rng):
+    batch_source = parallel.batches(run.train, run.config.batch_size, rng)
+    for batch, (images, labels, total) in enumerate(batch_source, start=1):
+        where = {"epoch": epoch, "batch": batch, "batches": batches, "lr": run.config.lr}
         inputs, targets = lib.from_numpy(images), lib.from_numpy(labels)
-        outputs = model(inputs)
-        loss = loss_fn(outputs, targets)
-        optimizer.zero_grad()
-        parallel.backward(loss, len(labels), total)
-        optimizer.step()
+        try:
+            with anomaly_mode(lib, run.config.detect_anomaly):
+                outputs, value = train_step(run, model, inputs, targets, total, where)
+        except RuntimeError as error:
+            diverged = anomaly_found(error, where)
+            if diverged is None:
+                raise
+            raise diverged from error
         if scheduler is not None:
             scheduler.step()
         count = len(labels)
-        loss_sum += loss.item() * count
+        loss_sum += value * count
         correct += int((outputs.argmax(1) == targets).sum())
         seen += count
         progress.update(total, loss_sum / seen, correct / seen)
+    check_weights(model, where)
     seconds = time.perf_counter() - start
     if run.scheduler is not None and not run.per_batch_schedule:
         run.scheduler.step()
@@ -169,6 +187,24 @@ def train_one_epoch(run: Run, epoch: int, progress: EpochProgress) -> dict[str, 
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("inf"),
     }
+
+
+def train_step(run: Run, model, inputs, targets, total: int, where: dict[str, Any]):
+    """Forward, loss, zero_grad, backward, step on one batch (this rank's share of ``total``
+    images); before the step, the loss (summed over the ranks, so that every rank decides
+    alike) and the gradients are checked. Returns the outputs and this rank's loss."""
+    outputs = model(inputs)
+    loss = run.loss_fn(outputs, targets)
+    value = loss.item()
+    run.optimizer.zero_grad()
+    run.parallel.backward(loss, len(targets), total)
+    (everywhere,) = run.parallel.sums(value)
+    check_loss(everywhere, where)
+    check_gradients(model, where)
+    run.optimizer.step()
+    if run.config.detect_anomaly:
+        check_weights(model, where)
+    return outputs, value
 
 
 def evaluate(run: Run, batches: ImageBatches) -> tuple[float, np.ndarray]:

@@ -20,6 +20,7 @@ from cnnlab.train.checkpoint import (
     load_checkpoint,
 )
 from cnnlab.train.config import TrainConfig, resumed_config
+from cnnlab.train.divergence import TrainingDiverged
 from cnnlab.train.jsoncodec import strict_dumps
 from cnnlab.train.loop import Run, build_run, capture, evaluate, restore, run_epochs
 from cnnlab.train.metrics import epoch_legend, format_epoch, write_metrics
@@ -135,6 +136,10 @@ def train(
         log: where lines of text go (``print``); progress bars go to stderr.
         on_epoch_end: called as ``on_epoch_end(epoch, history)`` after each epoch, once its
             checkpoint is submitted; it is on disk by the time ``train`` returns or raises.
+
+    Raises:
+        TrainingDiverged: the loss, a gradient or a weight stopped being finite; the run stops
+            at once and its checkpoint stays the last epoch whose numbers were all finite.
     """
     parallel = distributed.current(config.engine)
     config = resolved_on_every_rank(config)
@@ -173,6 +178,9 @@ def train(
         try:
             show = not config.quiet and parallel.is_main
             run_epochs(run, history, show_progress=show, after_epoch=after_epoch)
+        except TrainingDiverged as diverged:
+            diverged.kept = kept_checkpoint(out, history)
+            raise
         finally:
             if writer is not None:
                 writer.close()  # even when interrupted: the last finished epoch reaches the disk
@@ -191,6 +199,13 @@ def run_writer(out: Path) -> CheckpointWriter:
     """The run directory, made, and the writer of its checkpoints."""
     out.mkdir(parents=True, exist_ok=True)
     return CheckpointWriter(out / CHECKPOINT_NAME)
+
+
+def kept_checkpoint(out: Path, history: list[dict[str, Any]]) -> str:
+    """What a diverged run leaves: the end of its one-line message."""
+    if not history:
+        return "; no epoch had finished, so there is no checkpoint"
+    return f"; {out / CHECKPOINT_NAME} keeps epoch {history[-1]['epoch']}"
 
 
 def describe(run: Run, train: ImageData, test: ImageData, out: Path) -> str:
