@@ -3,7 +3,6 @@ last good checkpoint; no NumPy warning reaches the terminal."""
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np

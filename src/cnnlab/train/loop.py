@@ -175,7 +175,7 @@ def train_one_epoch(run: Run, epoch: int, progress: EpochProgress) -> dict[str, 
         correct += int((outputs.argmax(1) == targets).sum())
         seen += count
         progress.update(total, loss_sum / seen, correct / seen)
-    check_weights(model, where)
+    check_weights(run.model, where)
     seconds = time.perf_counter() - start
     if run.scheduler is not None and not run.per_batch_schedule:
         run.scheduler.step()
@@ -200,10 +200,10 @@ def train_step(run: Run, model, inputs, targets, total: int, where: dict[str, An
     run.parallel.backward(loss, len(targets), total)
     (everywhere,) = run.parallel.sums(value)
     check_loss(everywhere, where)
-    check_gradients(model, where)
+    check_gradients(run.model, where)
     run.optimizer.step()
     if run.config.detect_anomaly:
-        check_weights(model, where)
+        check_weights(run.model, where)
     return outputs, value
 
 
