@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from collections import Counter
@@ -214,3 +215,26 @@ def test_the_background_writer_snapshots_at_submit_and_reports_errors(tmp_path, 
     with pytest.raises(OSError, match="disk full"):
         writer.close()
     assert load_checkpoint(path).epoch == 2
+
+
+def test_the_metrics_log_appends_one_line_per_epoch_in_either_format(tmp_path):
+    from cnnlab.train.metrics import COLUMNS, MetricsLog
+
+    rows = [{name: float(epoch) for name in COLUMNS} | {"epoch": epoch} for epoch in (1, 2, 3)]
+    for fmt in ("csv", "jsonl"):
+        log = MetricsLog(tmp_path, fmt, rows[:1])  # a resumed run: its checkpoint's epochs first
+        log.append(rows[1])
+        log.append(rows[2])
+        lines = (tmp_path / f"metrics.{fmt}").read_text().splitlines()
+        assert len(lines) == 3 + (fmt == "csv")
+        if fmt == "jsonl":
+            assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+        else:
+            assert [line.split(",")[0] for line in lines] == ["epoch", "1", "2", "3"]
+
+
+def test_a_version_1_checkpoint_without_a_checksum_still_loads():
+    from cnnlab.models.registry import pretrained_path
+
+    checkpoint = load_checkpoint(pretrained_path("lenet5"))  # written as version 1
+    assert checkpoint.model["conv1.weight"].shape == (6, 1, 5, 5)

@@ -9,7 +9,10 @@ never runs code from the file):
 - ``model/<key>``: the model's state_dict by PyTorch's key names (``conv1.weight``, ...);
 - ``optimizer/<index>/<name>``: the optimizer's per-parameter buffers (``momentum_buffer``,
   ``exp_avg``, ``step``, ...);
-- ``rng/torch``: PyTorch's global generator state (torch engine only).
+- ``rng/torch``: PyTorch's global generator state (torch engine only);
+- ``checksum``: the SHA-256 of every other entry (its name, dtype, shape and bytes), checked
+  at load, so a checkpoint altered inside a valid zip is refused (format version 2; version 1
+  files, written before, carry none and are read as they are).
 
 PyTorch tensors are stored as NumPy arrays of the same dtype, so a checkpoint is the same on
 both engines and the model weights load into either.
@@ -17,6 +20,7 @@ both engines and the model weights load into either.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,7 +34,9 @@ from cnnlab.train import jsoncodec
 from cnnlab.utils.files import atomic_write
 
 FORMAT = "cnnlab-checkpoint"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
+CHECKSUM_ENTRY = "checksum"
 CHECKPOINT_NAME = "checkpoint.npz"
 
 
@@ -39,6 +45,11 @@ class CheckpointError(ValueError):
 
     The message names the file and says what is wrong.
     """
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (a full disk, no permission); the message names the
+    file, the epoch and the reason, and says what the file still holds."""
 
 
 @dataclass
@@ -91,11 +102,28 @@ def archive_arrays(checkpoint: Checkpoint) -> dict[str, np.ndarray]:
     return arrays
 
 
+def arrays_checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over every entry but ``checksum``, in name order: name, dtype, shape, bytes."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        if name == CHECKSUM_ENTRY:
+            continue
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def write_archive(file, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez`` of ``arrays`` and their checksum."""
+    np.savez(file, **arrays, **{CHECKSUM_ENTRY: np.array(arrays_checksum(arrays))})
+
+
 def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> Path:
     """Write ``checkpoint`` to ``path`` atomically: the old file stays whole until the new one
     is complete on disk."""
     arrays = archive_arrays(checkpoint)
-    return atomic_write(path, lambda file: np.savez(file, **arrays))
+    return atomic_write(path, lambda file: write_archive(file, arrays))
 
 
 class CheckpointWriter:
@@ -104,22 +132,39 @@ class CheckpointWriter:
     :meth:`submit` takes the snapshot at once (the arrays are copies) and returns; the file is
     written, ``fsync``-ed and renamed into place while training goes on, so a slow disk does
     not slow training. Each write is atomic as with :func:`save_checkpoint`; :meth:`submit`
-    waits for the write before it, and :meth:`close` for the last one, raising any error.
+    waits for the write before it, and :meth:`close` for the last one, raising any error as a
+    :class:`CheckpointWriteError`; :meth:`raise_if_failed` raises it as soon as it is known.
+    ``kept`` is the epoch the file holds already (a resumed run's), if any.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, kept: int | None = None) -> None:
         self.path = Path(path)
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             leftover.unlink(missing_ok=True)  # from a run killed while writing
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="cnnlab-checkpoint")
         self.pending: Future | None = None
+        self.kept = kept
 
     def submit(self, checkpoint: Checkpoint) -> None:
         arrays = {name: np.array(value) for name, value in archive_arrays(checkpoint).items()}
         self.wait()
-        self.pending = self.executor.submit(
-            atomic_write, self.path, lambda file: np.savez(file, **arrays)
-        )
+        self.pending = self.executor.submit(self.write, arrays, checkpoint.epoch)
+
+    def write(self, arrays: dict[str, np.ndarray], epoch: int) -> None:
+        try:
+            atomic_write(self.path, lambda file: write_archive(file, arrays))
+        except OSError as error:
+            holds = f"it keeps epoch {self.kept}" if self.kept else "no checkpoint was written"
+            reason = error.strerror or str(error)
+            raise CheckpointWriteError(
+                f"{self.path}: could not write the checkpoint of epoch {epoch}: {reason}; {holds}"
+            ) from error
+        self.kept = epoch
+
+    def raise_if_failed(self) -> None:
+        """Raise the error of the last write if it has failed already (cheap: no waiting)."""
+        if self.pending is not None and self.pending.done():
+            self.wait()
 
     def wait(self) -> None:
         """Block until the last submitted checkpoint is on disk; raise its error if it failed."""
@@ -167,12 +212,30 @@ def read_meta(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         raise CheckpointError(f"{path}: the checkpoint's metadata is corrupted: {error}") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a cnnlab checkpoint (format {meta.get('format')!r})")
-    if meta.get("version") != VERSION:
+    version = meta.get("version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise CheckpointError(
             f"{path}: checkpoint format version {meta.get('version')!r}; this cnnlab reads "
-            f"version {VERSION}"
+            f"versions {', '.join(map(str, READABLE_VERSIONS))}"
         )
+    if meta["version"] >= 2:
+        check_checksum(path, arrays)
     return meta
+
+
+def check_checksum(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse a checkpoint whose arrays do not match the checksum written with them."""
+    stored = arrays.get(CHECKSUM_ENTRY)
+    if stored is None or stored.dtype.kind != "U" or stored.ndim != 0:
+        raise CheckpointError(
+            f"{path}: the checkpoint has no checksum of its arrays, which its format version "
+            "carries: it was altered after it was written"
+        )
+    if str(stored) != arrays_checksum(arrays):
+        raise CheckpointError(
+            f"{path}: the checkpoint's arrays do not match their checksum: the file was altered "
+            "or damaged after it was written"
+        )
 
 
 def find_checkpoint(path: str | Path) -> Path:

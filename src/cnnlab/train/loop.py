@@ -54,6 +54,7 @@ class Run:
     train: ImageBatches
     test: ImageBatches
     info: dict[str, Any]
+    poll: Callable[[], None] | None = None  # called between batches (raises to stop the run)
     parallel: OneProcess = field(default_factory=OneProcess)
 
 
@@ -159,6 +160,8 @@ def train_one_epoch(run: Run, epoch: int, progress: EpochProgress) -> dict[str, 
     batch_source = parallel.batches(run.train, run.config.batch_size, rng)
     for batch, (images, labels, total) in enumerate(batch_source, start=1):
         where = {"epoch": epoch, "batch": batch, "batches": batches, "lr": run.config.lr}
+        if run.poll is not None:
+            run.poll()
         inputs, targets = lib.from_numpy(images), lib.from_numpy(labels)
         try:
             with anomaly_mode(lib, run.config.detect_anomaly):

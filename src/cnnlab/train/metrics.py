@@ -1,13 +1,16 @@
 """The per-epoch metrics of a run, written as ``metrics.csv`` or ``metrics.jsonl``.
 
-The history lives in the checkpoint; the metrics file is rewritten from it (atomically) after
-every epoch, so after a crash and a resume it holds exactly the epochs the checkpoint holds.
+The history lives in the checkpoint. A run starts the metrics file from it (atomically: the
+header, and a resumed run's epochs), then appends each epoch's row and flushes it to disk, so
+a crash loses at most the epoch in flight, and after a resume the file holds exactly the
+epochs of the checkpoint it continued from, then the new ones.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +47,36 @@ def format_metrics(history: list[dict[str, Any]], fmt: str) -> str:
 
 
 def write_metrics(out: Path, history: list[dict[str, Any]], fmt: str) -> Path:
-    """Write the whole history to ``out/metrics.<fmt>`` atomically. Not fsync-ed: the
-    checkpoint is the durable record, and a resume rewrites this file from it."""
-    return atomic_write_text(metrics_path(out, fmt), format_metrics(history, fmt), durable=False)
+    """Write the whole history to ``out/metrics.<fmt>`` atomically."""
+    return atomic_write_text(metrics_path(out, fmt), format_metrics(history, fmt))
+
+
+class MetricsLog:
+    """``out/metrics.<fmt>``: started from ``history`` (see the module's docstring), then one
+    row appended, flushed and ``fsync``-ed per :meth:`append`."""
+
+    def __init__(self, out: Path, fmt: str, history: list[dict[str, Any]]) -> None:
+        self.path, self.fmt = metrics_path(out, fmt), fmt
+        try:
+            write_metrics(out, history, fmt)
+        except OSError as error:
+            raise OSError(f"{self.path}: could not write it: {error.strerror or error}") from error
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Add ``row``'s line; raise ``OSError`` naming the file and the epoch if it fails."""
+        line = format_metrics([row], self.fmt)
+        if self.fmt == "csv":
+            line = line.split("\n", 1)[1]  # without the header
+        try:
+            with open(self.path, "a", encoding="utf-8") as file:
+                file.write(line)
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError as error:
+            raise OSError(
+                f"{self.path}: could not add epoch {row['epoch']}: {error.strerror or error}; "
+                "the checkpoint keeps the history"
+            ) from error
 
 
 def epoch_legend(augment: bool) -> str:

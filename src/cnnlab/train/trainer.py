@@ -23,7 +23,7 @@ from cnnlab.train.config import TrainConfig, resumed_config
 from cnnlab.train.divergence import TrainingDiverged
 from cnnlab.train.jsoncodec import strict_dumps
 from cnnlab.train.loop import Run, build_run, capture, evaluate, restore, run_epochs
-from cnnlab.train.metrics import epoch_legend, format_epoch, write_metrics
+from cnnlab.train.metrics import MetricsLog, epoch_legend, format_epoch
 from cnnlab.train.report import class_report, format_report
 from cnnlab.train.splits import check_compatible, load_split
 from cnnlab.train.threads import compute_threads
@@ -125,9 +125,10 @@ def train(
     """Train ``config.model`` on ``config.data`` and write the run to ``config.out``.
 
     Every epoch writes ``checkpoint.npz`` (atomically, on a background thread while the next
-    epoch trains) and ``metrics.csv``/``.jsonl``; at the end the report (train/test accuracy,
-    per-class accuracy, confusion matrix) is printed and written to ``report.json``, and the
-    plots to PNG files.
+    epoch trains; a failed write stops the run at the next batch, naming the file) and appends
+    its row to ``metrics.csv``/``.jsonl`` (flushed to disk); at the end the report
+    (train/test accuracy, per-class accuracy, confusion matrix) is printed and written to
+    ``report.json``, and the plots to PNG files.
 
     Args:
         config: the run; with ``resume`` it continues from ``config.out``'s checkpoint and must
@@ -164,12 +165,16 @@ def train(
     run.parallel = parallel
     say(describe(run, train_split, test_split, out))
     say(epoch_legend(config.augment))
-    writer = run_writer(out) if parallel.is_main else None
+    writer = run_writer(out, history) if parallel.is_main else None
+    metrics = MetricsLog(out, config.metrics, history) if parallel.is_main else None
+    if writer is not None:
+        run.poll = writer.raise_if_failed  # a failed write stops the run at the next batch
 
     def after_epoch(epoch: int, history: list[dict[str, Any]]) -> None:
-        if writer is not None:
+        if writer is not None and metrics is not None:
+            writer.wait()  # the last epoch's checkpoint is on disk, or its failure raised, first
+            metrics.append(history[-1])
             writer.submit(capture(run, epoch, history))
-            write_metrics(out, history, config.metrics)
         say(format_epoch(history[-1], config.epochs))
         if on_epoch_end is not None:
             on_epoch_end(epoch, history)
@@ -195,10 +200,11 @@ def train(
     return TrainResult(config, out, run.model, history, report)
 
 
-def run_writer(out: Path) -> CheckpointWriter:
-    """The run directory, made, and the writer of its checkpoints."""
+def run_writer(out: Path, history: list[dict[str, Any]]) -> CheckpointWriter:
+    """The run directory, made, and the writer of its checkpoints (which holds the epochs of
+    ``history`` already, for a resumed run)."""
     out.mkdir(parents=True, exist_ok=True)
-    return CheckpointWriter(out / CHECKPOINT_NAME)
+    return CheckpointWriter(out / CHECKPOINT_NAME, kept=len(history) or None)
 
 
 def kept_checkpoint(out: Path, history: list[dict[str, Any]]) -> str:

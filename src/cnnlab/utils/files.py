@@ -29,17 +29,20 @@ def atomic_write(
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     # os.open honours the umask, unlike tempfile's 0600, so the file gets the usual mode.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(descriptor, "wb") as file:
             write(file)
             file.flush()
             if durable:
                 os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with suppress(FileNotFoundError):
             temporary.unlink()
+        if isinstance(error, OSError) and error.errno is not None:
+            # name the file the user asked for, not the temporary one
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
     if durable:
         fsync_directory(path.parent)
