@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import pickletools
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,8 +81,36 @@ class BatchUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+MEMO_PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
+
+
+def check_memo_indices(data: bytes, source: str) -> None:
+    """Refuse a pickle that stores into its memo far beyond the entries it has made.
+
+    Python's unpickler keeps the memo as an array as long as the largest index stored, so one
+    ``LONG_BINPUT 2**31`` would take gigabytes and minutes; a pickler numbers its entries from 0.
+    """
+    puts = 0
+    try:
+        for opcode, argument, _ in pickletools.genops(data):
+            if opcode.name in MEMO_PUTS:
+                puts += 1
+                if argument >= puts + 1024:
+                    raise DataFormatError(
+                        f"{source}: not a readable CIFAR-10 pickle: memo index {argument} after "
+                        f"{puts} entries"
+                    )
+            elif opcode.name == "STOP":
+                return
+    except DataFormatError:
+        raise
+    except Exception as error:  # pickletools' own ValueError for a truncated or unknown opcode
+        raise DataFormatError(f"{source}: not a readable CIFAR-10 pickle ({error!r})") from error
+
+
 def unpickle_batch(data: bytes, source: str) -> Any:
     """Unpickle ``data`` (read from ``source``) with :class:`BatchUnpickler`."""
+    check_memo_indices(data, source)
     try:
         return BatchUnpickler(io.BytesIO(data), source=source).load()
     except DataFormatError:

@@ -210,7 +210,9 @@ def read_meta(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         meta = jsoncodec.loads(str(meta_array))
     except (json.JSONDecodeError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: the checkpoint's metadata is corrupted: {error}") from error
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: not a cnnlab checkpoint (its metadata is not an object)")
+    if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a cnnlab checkpoint (format {meta.get('format')!r})")
     version = meta.get("version")
     if isinstance(version, bool) or version not in READABLE_VERSIONS:
@@ -288,8 +290,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             scheduler=meta.get("scheduler"),
             rng=rng,
         )
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{path}: incomplete cnnlab checkpoint (missing {error})") from error
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(
+            f"{path}: incomplete or inconsistent cnnlab checkpoint ({type(error).__name__}: "
+            f"{error})"
+        ) from error
 
 
 # ----- moving live training state in and out of a Checkpoint, on either engine
