@@ -93,57 +93,36 @@ def train_steps(model, optimizer, x, steps: int) -> None:
 
 
 OPTIMIZERS = [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01})]
+ENGINES = {
+    "torch": (torch, lambda path: torch.load(path, weights_only=True)),
+    "cnnlab": (cnnlab, cnnlab.load),
+}
 
 
+def double_lenet(engine, name: str, options: dict):
+    model = lenet(engine.nn).double()
+    return model, getattr(engine.optim, name)(model.parameters(), **options)
+
+
+@pytest.mark.parametrize(("saver", "loader"), [("torch", "cnnlab"), ("cnnlab", "torch")])
 @pytest.mark.parametrize(("name", "options"), OPTIMIZERS)
-def test_optimizer_state_saved_by_torch_continues_in_cnnlab(
-    tmp_path: Path, name: str, options: dict
+def test_optimizer_state_saved_on_one_engine_continues_on_the_other(
+    tmp_path: Path, saver: str, loader: str, name: str, options: dict
 ) -> None:
-    torch.manual_seed(0)
-    x = torch.randn(4, 1, 28, 28, dtype=torch.float64)
-    reference = lenet(torch.nn).double()
-    reference_optimizer = getattr(torch.optim, name)(reference.parameters(), **options)
-    train_steps(reference, reference_optimizer, x, 2)
-    state = {"model": reference.state_dict(), "optimizer": reference_optimizer.state_dict()}
-    torch.save(state, tmp_path / "checkpoint.pt")
-    loaded = cnnlab.load(tmp_path / "checkpoint.pt")
-    assert_same(loaded, state)
-    model = lenet(cnnlab.nn).double()
-    optimizer = getattr(cnnlab.optim, name)(model.parameters(), **options)
-    model.load_state_dict(loaded["model"])
-    optimizer.load_state_dict(loaded["optimizer"])
-    train_steps(reference, reference_optimizer, x, 1)
-    train_steps(model, optimizer, cnnlab.tensor(x.numpy()), 1)
-    for (key, ours), theirs in zip(
-        model.state_dict().items(), reference.state_dict().values(), strict=True
-    ):
-        np.testing.assert_allclose(
-            ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12, err_msg=key
-        )
-
-
-@pytest.mark.parametrize(("name", "options"), OPTIMIZERS)
-def test_optimizer_state_saved_by_cnnlab_continues_in_torch(
-    tmp_path: Path, name: str, options: dict
-) -> None:
-    cnnlab.manual_seed(0)
-    x = cnnlab.randn(4, 1, 28, 28, dtype=cnnlab.float64)
-    model = lenet(cnnlab.nn).double()
-    optimizer = getattr(cnnlab.optim, name)(model.parameters(), **options)
-    train_steps(model, optimizer, x, 2)
+    (first, _), (second, load) = ENGINES[saver], ENGINES[loader]
+    first.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal((4, 1, 28, 28))
+    model, optimizer = double_lenet(first, name, options)
+    train_steps(model, optimizer, first.tensor(x), 2)
     state = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
-    cnnlab.save(state, tmp_path / "checkpoint.pt")
-    loaded = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    assert_same(state, loaded)
-    reference = lenet(torch.nn).double()
-    reference_optimizer = getattr(torch.optim, name)(reference.parameters(), **options)
-    reference.load_state_dict(loaded["model"])
-    reference_optimizer.load_state_dict(loaded["optimizer"])
-    train_steps(model, optimizer, x, 1)
-    train_steps(reference, reference_optimizer, torch.from_numpy(x.numpy()), 1)
-    for (key, ours), theirs in zip(
-        model.state_dict().items(), reference.state_dict().values(), strict=True
-    ):
-        np.testing.assert_allclose(
-            ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12, err_msg=key
-        )
+    first.save(state, tmp_path / "checkpoint.pt")
+    loaded = load(tmp_path / "checkpoint.pt")
+    assert_same(*((loaded, state) if loader == "cnnlab" else (state, loaded)))
+    other, other_optimizer = double_lenet(second, name, options)
+    other.load_state_dict(loaded["model"])
+    other_optimizer.load_state_dict(loaded["optimizer"])
+    train_steps(model, optimizer, first.tensor(x), 1)
+    train_steps(other, other_optimizer, second.tensor(x), 1)
+    for key, value in model.state_dict().items():
+        expected = other.state_dict()[key]
+        np.testing.assert_allclose(value.numpy(), expected.numpy(), rtol=1e-10, err_msg=key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import io
+import struct
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -105,6 +107,11 @@ def test_mmap_load_gives_the_same_values(tmp_path: Path) -> None:
     torch.save(saved, tmp_path / "w.pt")
     assert_same(cnnlab.load(tmp_path / "w.pt", mmap=True), saved)
     cnnlab.save(cnnlab.load(tmp_path / "w.pt"), tmp_path / "ours.pt")
+    content = (tmp_path / "ours.pt").read_bytes()
+    with zipfile.ZipFile(tmp_path / "ours.pt") as archive:
+        for info in archive.infolist():  # every record's data starts 64-byte aligned
+            name_length, extra_length = struct.unpack_from("<HH", content, info.header_offset + 26)
+            assert (info.header_offset + 30 + name_length + extra_length) % 64 == 0
     assert_same(cnnlab.load(tmp_path / "ours.pt", mmap=True), saved)
     mapped = torch.load(tmp_path / "ours.pt", mmap=True, weights_only=True)
     assert all(torch.equal(mapped[key], saved[key]) for key in saved)

@@ -76,7 +76,8 @@ def load(
         start = stream.read(len(ZIP_START))
         stream.seek(-len(start), io.SEEK_CUR)
         if start == ZIP_START:
-            return load_zip(stream, source, locate, memory_map(f, source) if mmap else None)
+            mapped = memory_map(f, source) if mmap else None
+            return load_zip(stream, source, locate, mapped, encoding)
         if mmap:
             raise NotImplementedError(f"{source}: mmap=True needs a zip file (torch.save's format)")
         if start[:2] == LEGACY_START[:2]:
@@ -176,7 +177,7 @@ def memory_map(f, source: str) -> mmap_module.mmap:
         return mmap_module.mmap(file.fileno(), 0, access=mmap_module.ACCESS_COPY)
 
 
-def load_zip(stream: BinaryIO, source: str, locate, mapped) -> Any:
+def load_zip(stream: BinaryIO, source: str, locate, mapped, encoding: str) -> Any:
     """The object of a zip ``.pt`` archive."""
     try:
         archive = zipfile.ZipFile(stream)
@@ -205,6 +206,7 @@ def load_zip(stream: BinaryIO, source: str, locate, mapped) -> Any:
             new_objects=rebuilder.new_objects,
             persistent_load=persistent_load,
             refuse=rebuilder.refuse,
+            bytes_encoding=encoding,
         )
 
 
