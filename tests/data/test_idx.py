@@ -193,3 +193,13 @@ def test_wrong_array_shape_or_type_is_an_error(
 def test_unknown_kind_is_a_value_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="kind must be one of"):
         load_mnist(tmp_path, train=True, kind="emnist")
+
+
+@pytest.mark.parametrize(
+    "sizes", [(2**31, 2**32 - 1, 2**31, 0, 0), (3, 4, 2**32 - 1, 2**32 - 1, 2**31, 0)]
+)
+def test_an_empty_shape_too_large_for_any_array_is_refused(tmp_path, sizes):
+    path = tmp_path / "empty-but-huge"
+    path.write_bytes(bytes([0, 0, 0x08, len(sizes)]) + struct.pack(f">{len(sizes)}I", *sizes))
+    with pytest.raises(DataFormatError, match=r"empty-but-huge: header declares shape .* larger"):
+        read_idx(path)

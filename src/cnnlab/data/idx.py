@@ -108,6 +108,10 @@ def read_idx(path: str | Path) -> np.ndarray:
             f"{path}: {len(data) - expected_size} unexpected bytes after the data: header declares "
             f"shape {shape} of {dtype.name} ({expected_size} bytes), the data has {len(data)}"
         )
+    if math.prod(size for size in shape if size) * dtype.itemsize > np.iinfo(np.intp).max:
+        raise DataFormatError(  # empty (a size is 0), yet no array can have this shape
+            f"{path}: header declares shape {shape} of {dtype.name}, larger than any array"
+        )
     flat = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=header_size)
     return flat.astype(dtype.newbyteorder("=")).reshape(shape)
 
