@@ -229,6 +229,25 @@ def wait_for(path: Path, job: subprocess.Popen, timeout: float = 180) -> None:
         time.sleep(0.02)
 
 
+def kill_rank_1_after_the_first_checkpoint(
+    command: list[str], out: Path, timeout: float
+) -> tuple[str, str, float, int]:
+    """Start ``command`` (torchrun), SIGKILL its rank 1 once ``out`` has a checkpoint, wait for
+    the end: stdout, stderr, the seconds from the kill to the end, and the exit status."""
+    job = subprocess.Popen(
+        command, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(out / "checkpoint.npz", job)
+        os.kill(worker_of_rank(job, 1), signal.SIGKILL)
+        killed = time.monotonic()
+        stdout, stderr = job.communicate(timeout=timeout)
+        return stdout, stderr, time.monotonic() - killed, job.returncode
+    finally:
+        if job.poll() is None:
+            job.kill()
+
+
 KILLED_RUN = dict(
     engine="numpy", model="lenet5", limit=300, batch_size=32, schedule="none", seed=1, plots=False
 )
@@ -241,23 +260,10 @@ def test_a_killed_worker_ends_the_job_and_resume_continues_it(tmp_path):
     out = tmp_path / "run"
     command = torchrun("--standalone", "--nproc-per-node", "2", "-m", "cnnlab", "train")
     flags = train_flags(out=out, epochs=200, quiet=True, **KILLED_RUN)
-    job = subprocess.Popen(
-        [*command, *flags],
-        env=environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for(out / "checkpoint.npz", job)
-        os.kill(worker_of_rank(job, 1), signal.SIGKILL)
-        killed = time.monotonic()
-        _, stderr = job.communicate(timeout=60)
-    finally:
-        if job.poll() is None:
-            job.kill()
-    assert time.monotonic() - killed < 60
-    assert job.returncode != 0
+    _, stderr, seconds, status = kill_rank_1_after_the_first_checkpoint([*command, *flags], out, 60)
+    print(f"the job ended {seconds:.1f} s after the kill")
+    assert seconds < 60
+    assert status != 0
     assert "rank      : 1" in stderr or "rank: 1" in stderr, stderr[-3000:]
     epochs = load_checkpoint(out).epoch + 1
     cli = [sys.executable, "-m", "cnnlab", "train", "--nproc", "2", "--resume", "--out", str(out)]
@@ -280,21 +286,10 @@ def test_torchrun_restarts_resume_from_the_last_checkpoint(tmp_path):
     out = tmp_path / "run"
     command = torchrun("--standalone", "--nproc-per-node", "2", "--max-restarts", "1")
     flags = train_flags(out=out, epochs=6, **KILLED_RUN)
-    job = subprocess.Popen(
-        [*command, "-m", "cnnlab", "train", *flags],
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    stdout, stderr, _, status = kill_rank_1_after_the_first_checkpoint(
+        [*command, "-m", "cnnlab", "train", *flags], out, 240
     )
-    try:
-        wait_for(out / "checkpoint.npz", job)
-        os.kill(worker_of_rank(job, 1), signal.SIGKILL)
-        stdout, stderr = job.communicate(timeout=240)
-    finally:
-        if job.poll() is None:
-            job.kill()
-    assert job.returncode == 0, stderr[-3000:]
+    assert status == 0, stderr[-3000:]
     assert "resuming from" in stdout
     assert load_checkpoint(out).epoch == 6
     straight = single_process(tmp_path, epochs=6, **KILLED_RUN)
