@@ -51,7 +51,26 @@ def join_process_group() -> None:
             "pip install 'cnnlab[torch]'"
         ) from error
     if not dist.is_initialized():
-        dist.init_process_group("gloo")
+        rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        store = attempt_store(rank, world_size)
+        dist.init_process_group("gloo", store=store, rank=rank, world_size=world_size)
+
+
+def attempt_store(rank: int, world_size: int):
+    """torchrun's key-value store (``MASTER_ADDR:MASTER_PORT``, hosted by its agent, else by
+    rank 0) under a prefix naming the attempt: workers restarted by ``--max-restarts`` must not
+    read the addresses the dead attempt's workers left in it."""
+    import torch.distributed as dist
+
+    agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+    store = dist.TCPStore(
+        os.environ["MASTER_ADDR"],
+        int(os.environ["MASTER_PORT"]),
+        world_size,
+        is_master=not agent and rank == 0,
+    )
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    return dist.PrefixStore(f"cnnlab/attempt-{attempt}", store)
 
 
 def leave_process_group() -> None:
