@@ -4,6 +4,7 @@ process with the same global batch and seed, on both engines, with and without b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -244,7 +245,10 @@ def kill_rank_1_after_the_first_checkpoint(
         stdout, stderr = job.communicate(timeout=timeout)
         return stdout, stderr, time.monotonic() - killed, job.returncode
     finally:
-        if job.poll() is None:
+        if job.poll() is None:  # a failed test leaves no workers behind
+            for pid in descendants(job.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             job.kill()
 
 
