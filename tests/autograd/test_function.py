@@ -6,7 +6,7 @@ from contextlib import nullcontext
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -116,6 +116,8 @@ def test_random_graphs_with_reuse_match_torch(steps, seed):
         out = sum(n.sum() for n in nodes[1:])
         out.backward()
         results.append((out.item(), x.grad))
+    # chains of products can overflow; both libraries then give inf, which has no relative error
+    assume(np.isfinite(results[1][0]) and np.isfinite(results[1][1].numpy()).all())
     assert np.isclose(results[0][0], results[1][0], rtol=1e-12)
     assert_close("random graph with reuse", results[0][1], results[1][1], np.float64)
 
