@@ -184,6 +184,84 @@ def test_unreadable_batch_is_a_data_format_error(
     assert str(tmp_path / "test_batch") in str(error.value)
 
 
+RECONSTRUCT = np.zeros(1).__reduce__()[0]  # numpy's _reconstruct, under this numpy's module name
+UINT8_STATE = np.dtype(np.uint8).__reduce__()[2]
+
+
+class DtypeWithState:
+    """Pickles as ``numpy.dtype(kind)`` followed by a BUILD with ``state``, whatever it is."""
+
+    def __init__(self, kind: str, state: object) -> None:
+        self.kind, self.state = kind, state
+
+    def __reduce__(self) -> tuple:
+        return (np.dtype, (self.kind, False, True), self.state)
+
+
+class ArrayWithState:
+    """Pickles as numpy's ``_reconstruct(ndarray, ...)`` followed by a BUILD with ``state``."""
+
+    def __init__(self, state: object) -> None:
+        self.state = state
+
+    def __reduce__(self) -> tuple:
+        return (RECONSTRUCT, (np.ndarray, (0,), b"b"), self.state)
+
+
+def batch_with_data(data: object) -> bytes:
+    batch = {b"labels": [1], b"data": data, b"batch_label": b"x", b"filenames": [b"a.png"]}
+    return pickle.dumps(batch, protocol=2)
+
+
+def uint8_array(dtype: object, shape: object = (1, 3072), size: int = 3072) -> ArrayWithState:
+    return ArrayWithState((1, shape, dtype, False, bytes(size)))
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        # A dtype state with items missing made NumPy's own __setstate__ crash the process.
+        (uint8_array(DtypeWithState("u1", (3, "|", None, -1, -1, 0))), "dtype state must be"),
+        (uint8_array(DtypeWithState("u1", (3, "|", None, None, "x", -1, -1, 0))), "dtype state"),
+        (uint8_array(DtypeWithState("u1", ())), "dtype state must be"),
+        (uint8_array(DtypeWithState("u1", (3, "<", None, None, None, -1, -1, 0))), "'<u1'"),
+        (uint8_array(DtypeWithState("O", UINT8_STATE)), "numpy.dtype"),
+        (uint8_array(DtypeWithState("U8", UINT8_STATE)), "numpy.dtype"),
+        (uint8_array(np.dtype(np.uint8), size=3071), "needs 3072 bytes, the pickle has 3071"),
+        (uint8_array(np.dtype(np.uint8), shape=(-1, 3072)), "shape must be a tuple"),
+        (uint8_array(np.dtype(np.uint8), shape=(1, 2**62, 2**62)), "shape must be a tuple"),
+        (uint8_array(np.dtype(np.uint8), shape=[1, 3072]), "shape must be a tuple"),
+        (uint8_array("u1"), "not a dtype"),
+        (ArrayWithState((1, (1, 3072), np.dtype(np.uint8), False, [0] * 3072)), "must be bytes"),
+        (ArrayWithState((1, (1, 3072))), "array state must be"),
+        (ArrayWithState(None), "an array without its contents"),
+    ],
+)
+def test_numpy_states_are_checked_before_any_array_is_made(
+    data: object, problem: str, tmp_path: Path
+) -> None:
+    (tmp_path / "test_batch").write_bytes(batch_with_data(data))
+    with pytest.raises(DataFormatError, match=problem) as error:
+        load_cifar10(tmp_path, train=False)
+    assert str(tmp_path / "test_batch") in str(error.value)
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 3, 4, 5])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_arrays_of_every_protocol_and_order_load(
+    protocol: int, order: str, fmt: SimpleNamespace, tmp_path: Path
+) -> None:
+    batch = fmt.cifar_batch(3, seed=protocol)
+    batch[b"data"] = np.asarray(batch[b"data"], order=order)
+    batch[b"labels"] = np.array(batch[b"labels"], dtype=">i8")
+    batch = {b"same_data": batch[b"data"], **batch}  # b"data" is then a reference to it
+    (tmp_path / "test_batch").write_bytes(pickle.dumps(batch, protocol=protocol))
+    images, labels = load_cifar10(tmp_path, train=False)
+    np.testing.assert_array_equal(images.reshape(3, -1), batch[b"data"])
+    np.testing.assert_array_equal(labels, batch[b"labels"])
+    assert images.flags.writeable
+
+
 def test_corrupt_archive_is_a_data_format_error(tmp_path: Path) -> None:
     archive = tmp_path / "cifar-10-python.tar.gz"
     archive.write_bytes(b"\x1f\x8b\x08\x00 definitely not a tar")

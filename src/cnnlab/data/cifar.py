@@ -5,7 +5,11 @@ The official ``cifar-10-python.tar.gz`` holds ``cifar-10-batches-py/`` with ``da
 Python-2 pickle of a dict with bytes keys: ``b"data"`` a ``uint8`` array (10000, 3072) (the red,
 then green, then blue 32x32 planes of each image, row-major), ``b"labels"`` a list of ints,
 ``b"batch_label"`` and ``b"filenames"``. A pickle can call any importable function while it loads,
-so the files are read by :class:`BatchUnpickler`, which builds NumPy arrays and nothing else.
+so the files are read by :class:`BatchUnpickler`, cnnlab's allow-list unpickler, which builds
+NumPy arrays and nothing else. NumPy's own ``__setstate__`` never sees a file's data (a damaged
+state can crash it): each dtype and array state is checked (an element type from
+:data:`ALLOWED_DTYPES`, a shape of sizes whose product fits the bytes given) and the array built
+with ``np.frombuffer``.
 Batches re-pickled by Python 3 at protocol 2 store their bytes as ``_codecs.encode(text,
 'latin1')`` (and ``b''`` as ``bytes()``): those two calls are allowed, in their latin-1 form only,
 as PyTorch's ``weights_only`` unpickler allows ``_codecs.encode``.
@@ -13,9 +17,7 @@ as PyTorch's ``weights_only`` unpickler allows ``_codecs.encode``.
 
 from __future__ import annotations
 
-import io
-import pickle
-import pickletools
+import math
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from cnnlab.data.errors import DataFormatError, DatasetNotFoundError
-from cnnlab.serialization.errors import UnsafePickleError
-from cnnlab.serialization.unpickler import empty_bytes, encode_latin1
+from cnnlab.serialization.errors import CorruptFileError, UnsafePickleError
+from cnnlab.serialization.unpickler import AllowListUnpickler, empty_bytes, encode_latin1
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -46,79 +48,202 @@ TEST_BATCHES = ("test_batch",)
 META_FILE = "batches.meta"
 IMAGE_SIZE = 3 * 32 * 32
 
-# What numpy's array pickles import, under numpy 1.x and 2.x names; nothing else is allowed.
-ALLOWED_GLOBALS = frozenset(
-    {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-    }
+# The numpy names an array pickle uses, under numpy 1.x and 2.x module names.
+RECONSTRUCT_NAMES = ("numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct")
+FROMBUFFER_NAMES = ("numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer")
+# The element types an array in a batch may have, as (byte order + kind + size).
+ALLOWED_DTYPES = frozenset(
+    ["|u1", "|i1", "|b1"]
+    + [order + kind for order in "<>=" for kind in ("u2", "u4", "u8", "i2", "i4", "i8", "f4", "f8")]
 )
-# How Python 3 pickles bytes at protocol 2, each resolved to a function that only decodes them.
-BYTES_GLOBALS = {
-    ("_codecs", "encode"): encode_latin1,
-    ("builtins", "bytes"): empty_bytes,
-    ("__builtin__", "bytes"): empty_bytes,
+ARRAY_NAME = "numpy.ndarray"
+MAX_DIMS, MAX_SIZE = 32, 2**40  # NumPy's limit on dimensions; far more than any batch holds
+
+
+class ArrayRecord:
+    """What ``_reconstruct(ndarray, (0,), b'b')`` stands for until its BUILD gives the array."""
+
+    def __init__(self) -> None:
+        self.array: np.ndarray | None = None
+
+
+class DtypeRecord:
+    """What ``numpy.dtype(spec, align, copy)`` stands for until its BUILD gives the byte order."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.dtype = np.dtype(kind if kind.endswith("1") else "=" + kind)
+
+
+def text(value: Any) -> str | None:
+    """``value`` as ``str`` if it is ASCII text (Python 2 pickles give bytes), else ``None``."""
+    if isinstance(value, bytes):
+        return value.decode("ascii") if value.isascii() else None
+    return value if isinstance(value, str) else None
+
+
+def make_dtype(spec: Any, align: Any = 0, copy: Any = 1) -> DtypeRecord:
+    """``numpy.dtype(spec, align, copy)`` for the element types a batch may hold, nothing else."""
+    kind = text(spec)
+    if kind is None or not any(kind == allowed[1:] for allowed in ALLOWED_DTYPES):
+        raise UnsafePickleError(f"numpy.dtype({spec!r}) is not an element type cnnlab reads")
+    return DtypeRecord(kind)
+
+
+def reconstruct(cls: Any, shape: Any = (0,), typecode: Any = b"b") -> ArrayRecord:
+    """``numpy's _reconstruct(ndarray, (0,), b'b')``: an empty array waiting for its BUILD."""
+    if cls is not ARRAY_CLASS:
+        raise UnsafePickleError("_reconstruct is allowed only on numpy.ndarray")
+    return ArrayRecord()
+
+
+def resolve_dtype(value: Any) -> np.dtype:
+    """The ``numpy.dtype`` a pickle gave, whether built yet or not."""
+    if isinstance(value, DtypeRecord):
+        return value.dtype
+    if isinstance(value, np.dtype):
+        return value
+    raise CorruptFileError(f"an array's element type is a {type(value).__name__}, not a dtype")
+
+
+def dtype_from_state(record: DtypeRecord, state: Any) -> np.dtype:
+    """The dtype a checked ``dtype.__setstate__`` state gives: only the byte order may change.
+
+    The state is ``(3, order, None, None, None, -1, -1, flags)``; anything else is refused,
+    never handed to NumPy.
+    """
+    if not isinstance(state, tuple) or len(state) != 8 or state[0] != 3:
+        raise CorruptFileError(
+            f"a dtype state must be (3, order, ...) of 8 items, got {state!r}"[:200]
+        )
+    order = text(state[1])
+    if (
+        order is None
+        or state[2:5] != (None, None, None)
+        or not all(type(item) is int for item in state[5:])
+    ):
+        raise CorruptFileError(f"unexpected dtype state {state!r}"[:200])
+    name = f"{order}{record.kind}"
+    if name not in ALLOWED_DTYPES:
+        raise CorruptFileError(f"dtype {name!r} is not an element type cnnlab reads")
+    return np.dtype(name)
+
+
+def array_from_parts(shape: Any, dtype: Any, fortran: Any, data: Any) -> np.ndarray:
+    """An array of ``shape`` and ``dtype`` over the bytes ``data``, every part checked first."""
+    dtype = resolve_dtype(dtype)
+    if (
+        not isinstance(shape, tuple)
+        or len(shape) > MAX_DIMS
+        or not all(type(n) is int and 0 <= n <= MAX_SIZE for n in shape)
+    ):
+        raise CorruptFileError(f"an array shape must be a tuple of sizes >= 0, got {shape!r}"[:200])
+    if not isinstance(data, bytes | bytearray):
+        raise CorruptFileError(f"an array's data must be bytes, got {type(data).__name__}")
+    if fortran not in (0, 1) or isinstance(fortran, float):
+        raise CorruptFileError(f"an array's order flag must be 0 or 1, got {fortran!r}"[:200])
+    size = math.prod(shape)
+    if size * dtype.itemsize != len(data):
+        raise CorruptFileError(
+            f"an array of shape {shape} and type {dtype.str} needs {size * dtype.itemsize} bytes, "
+            f"the pickle has {len(data)}"
+        )
+    flat = np.frombuffer(data, dtype=dtype).copy()
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def array_from_state(state: Any) -> np.ndarray:
+    """The array a checked ``ndarray.__setstate__`` state gives: ``([1,] shape, dtype,
+    is_fortran, data)``."""
+    if isinstance(state, tuple) and len(state) == 5 and type(state[0]) is int:
+        state = state[1:]
+    if not isinstance(state, tuple) or len(state) != 4:
+        raise CorruptFileError("an array state must be (version, shape, dtype, fortran, data)")
+    return array_from_parts(*state)
+
+
+def frombuffer(data: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
+    """numpy's ``_frombuffer(data, dtype, shape, order)``, as pickle protocol 5 writes arrays."""
+    fortran = text(order)
+    if fortran not in ("C", "F"):
+        raise CorruptFileError(f"an array's order must be 'C' or 'F', got {order!r}"[:200])
+    return array_from_parts(shape, dtype, int(fortran == "F"), data)
+
+
+class NdarrayClass:
+    """Stands for ``numpy.ndarray`` in a batch: only ``_reconstruct`` may use it."""
+
+
+ARRAY_CLASS = NdarrayClass()
+ALLOWED_GLOBALS: dict[str, Any] = {
+    **{name: reconstruct for name in RECONSTRUCT_NAMES},
+    **{name: frombuffer for name in FROMBUFFER_NAMES},
+    ARRAY_NAME: ARRAY_CLASS,
+    "numpy.dtype": make_dtype,
+    # How Python 3 pickles bytes at protocol 2, each resolved to a function that only decodes them.
+    "_codecs.encode": encode_latin1,
+    "builtins.bytes": empty_bytes,
 }
 
 
-class BatchUnpickler(pickle.Unpickler):
-    """An unpickler that resolves only the globals NumPy's array reconstruction needs."""
+class BatchUnpickler(AllowListUnpickler):
+    """The allow-list unpickler, with ``BUILD`` allowed only on the arrays and dtypes it made.
 
-    def __init__(self, file: io.BytesIO, *, source: str) -> None:
-        super().__init__(file, encoding="bytes")
-        self.source = source
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in BYTES_GLOBALS:
-            return BYTES_GLOBALS[module, name]
-        if (module, name) not in ALLOWED_GLOBALS:
-            raise DataFormatError(
-                f"{self.source}: refused to load: the pickle asks for {module}.{name}, "
-                "which a CIFAR-10 batch never contains"
-            )
-        return super().find_class(module, name)
-
-
-MEMO_PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
-
-
-def check_memo_indices(data: bytes, source: str) -> None:
-    """Refuse a pickle that stores into its memo far beyond the entries it has made.
-
-    Python's unpickler keeps the memo as an array as long as the largest index stored, so one
-    ``LONG_BINPUT 2**31`` would take gigabytes and minutes; a pickler numbers its entries from 0.
+    NumPy's own ``__setstate__`` never runs: each state is checked and the array built from it
+    with ``np.frombuffer``.
     """
-    puts = 0
-    try:
-        for opcode, argument, _ in pickletools.genops(data):
-            if opcode.name in MEMO_PUTS:
-                puts += 1
-                if argument >= puts + 1024:
-                    raise DataFormatError(
-                        f"{source}: not a readable CIFAR-10 pickle: memo index {argument} after "
-                        f"{puts} entries"
-                    )
-            elif opcode.name == "STOP":
-                return
-    except DataFormatError:
-        raise
-    except Exception as error:  # pickletools' own ValueError for a truncated or unknown opcode
-        raise DataFormatError(f"{source}: not a readable CIFAR-10 pickle ({error!r})") from error
+
+    def __init__(self, data: bytes, *, source: str) -> None:
+        super().__init__(data, source=source, allowed=ALLOWED_GLOBALS, refuse=self.refuse_name)
+
+    def refuse_name(self, name: str) -> None:
+        raise UnsafePickleError(
+            f"{self.source}: refused to load: the pickle asks for {name}, "
+            "which a CIFAR-10 batch never contains"
+        )
+
+    def build(self) -> None:
+        state = self.stack.pop()
+        target = self.stack[-1]
+        if isinstance(target, ArrayRecord) and target.array is None:
+            target.array = array_from_state(state)
+            self.stack[-1] = target.array
+        elif isinstance(target, DtypeRecord):
+            target.dtype = dtype_from_state(target, state)
+            self.stack[-1] = target.dtype
+        else:
+            raise UnsafePickleError(
+                f"{self.source}: refused to load: the pickle sets the state of a "
+                f"{type(target).__name__} (BUILD), which a CIFAR-10 batch never does"
+            )
+
+
+def resolved(value: Any) -> Any:
+    """``value`` with an array reached through the pickle's memo replaced by the array."""
+    if isinstance(value, ArrayRecord):
+        if value.array is None:
+            raise CorruptFileError("an array without its contents (no BUILD)")
+        return value.array
+    return value
 
 
 def unpickle_batch(data: bytes, source: str) -> Any:
     """Unpickle ``data`` (read from ``source``) with :class:`BatchUnpickler`."""
-    check_memo_indices(data, source)
     try:
-        return BatchUnpickler(io.BytesIO(data), source=source).load()
-    except DataFormatError:
-        raise
-    except UnsafePickleError as error:
-        raise DataFormatError(f"{source}: refused to load: {error}") from None
-    except Exception as error:  # a corrupt pickle can fail in many ways, all of them this one
-        raise DataFormatError(f"{source}: not a readable CIFAR-10 pickle ({error!r})") from error
+        batch = BatchUnpickler(data, source=source).load()
+        if isinstance(batch, dict):
+            return {key: resolved(value) for key, value in batch.items()}
+        if isinstance(batch, list):
+            return [resolved(value) for value in batch]
+        return resolved(batch)
+    except CorruptFileError as error:
+        problem = str(error).removeprefix(f"{source}: ").removeprefix("refused to load: ")
+        raise DataFormatError(f"{source}: not a readable CIFAR-10 pickle: {problem}") from None
+    except (UnsafePickleError, NotImplementedError, RuntimeError) as error:
+        message = str(error)
+        if source not in message:
+            message = f"{source}: refused to load: {message}"
+        raise DataFormatError(message) from None
 
 
 def check_batch(batch: Any, source: str) -> tuple[np.ndarray, np.ndarray]:
