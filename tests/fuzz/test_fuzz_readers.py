@@ -2,8 +2,8 @@
 checkpoints, images for ``predict`` and ``.pt`` files for ``cnnlab.load``.
 
 Each input is read, or refused with the reader's own error naming the file; nothing else is
-raised, nothing runs longer than the harness's timeout, and no pickle runs code (the seeds
-include pickles that would create a file if they did). The default run tries a few thousand
+raised or warned, nothing runs longer than the harness's timeout, and no pickle runs code (the
+seeds include pickles that would create a file if they did). The default run tries a few thousand
 inputs in all; ``-m fuzz`` tries ``CNNLAB_FUZZ_INPUTS`` (100,000) per reader and prints what
 they came to.
 """
@@ -40,6 +40,9 @@ from cnnlab.train.checkpoint import (
 from dataset_files import IDX_TYPE_CODES, cifar_batch, idx_bytes, python2_pickle
 from fuzz_harness import LONG_RUN, check, run_fuzz
 
+# A warning from a reader (a file left open, a library's note on a damaged file) reaches the
+# user's terminal: here it is a failure like any other.
+pytestmark = pytest.mark.filterwarnings("error")
 SIZES = {"idx": 1500, "cifar": 1200, "checkpoint": 500, "image": 500, "pt": 600}
 
 

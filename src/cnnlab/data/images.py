@@ -200,6 +200,8 @@ def load_image(path: str | Path) -> np.ndarray:
         raise FileNotFoundError(f"{path}: no such image file")
     try:
         with warnings.catch_warnings():
+            # Pillow warns of damaged metadata (EXIF, TIFF tags) and reads the pixels anyway.
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as opened:
                 opened.load()

@@ -189,7 +189,8 @@ def read_archive(path: Path) -> dict[str, np.ndarray]:
             "(truncated, or another kind of file)"
         )
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # np.load opened by path leaks its file when the zip directory is damaged: open it here.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise CheckpointError(f"{path}: not a cnnlab checkpoint (a single .npy array)")
             return {name: archive[name] for name in archive.files}
