@@ -165,3 +165,16 @@ def test_what_cnnlab_lacks_is_named(tmp_path: Path) -> None:
         cnnlab.load(buffer)
     with pytest.raises(NotImplementedError, match="Linear"):
         cnnlab.save(cnnlab.nn.Linear(1, 1), io.BytesIO())
+
+
+def test_record_marked_as_encrypted_is_refused_with_the_file_name(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buffer)
+    data = bytearray(buffer.getvalue())
+    at = data.index(b"PK\x01\x02")  # the first central directory entry: set its "encrypted" bit
+    data[at + 8] |= 1
+    path = tmp_path / "weights.pt"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError) as error:
+        cnnlab.load(path)
+    assert str(path) in str(error.value)

@@ -33,8 +33,17 @@ from cnnlab.serialization.unpickler import unpickle
 ZIP_START = b"PK\x03\x04"
 TAR_MAGIC, TAR_MAGIC_AT = b"ustar", 257
 LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-# how zipfile reports a damaged record (a bad CRC, a garbled header or name, an odd method)
-READ_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError)
+# how zipfile reports a damaged record (a bad CRC, a garbled header or name, an odd method,
+# a record marked as encrypted: RuntimeError)
+READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    ValueError,
+    RuntimeError,
+)
 
 
 def load(
