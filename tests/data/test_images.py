@@ -217,3 +217,16 @@ def test_load_image_names_the_file_and_what_is_wrong(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(ValueError, match=r"whole\.png: refused as a decompression bomb"):
         load_image(tmp_path / "whole.png")
+
+
+def test_load_image_shrinks_a_huge_page_to_its_longest_side_limit(tmp_path):
+    from cnnlab.data.images import MAX_SIDE
+
+    page = np.zeros((8, 3 * MAX_SIDE), np.uint8)
+    page[2:6, 100:2000] = 255  # a bar of ink
+    Image.fromarray(page).save(tmp_path / "strip.png")
+    image = load_image(tmp_path / "strip.png")
+    assert max(image.shape) == MAX_SIDE and image.shape[0] >= 1
+    assert image.max() > 200  # the ink survives the shrinking
+    digit, _ = mnist_style(image)
+    assert digit.shape == (28, 28) and digit.max() > 0.5

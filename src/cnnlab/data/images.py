@@ -27,6 +27,7 @@ BOX = 20  # the side of the box each digit's bounding box is scaled to fit
 CENTRE = 14.0  # where MNIST's centres of mass are, in pixel indices (0 .. 27)
 INK = 0.2  # pixels above this (after the background is taken out) count for the bounding box
 BORDER = 0.05  # the width of the border that tells the background, as a fraction of the side
+MAX_SIDE = 4096  # image files with a longer side are shrunk to it as they are read
 
 
 def as_grey(image: np.ndarray) -> np.ndarray:
@@ -182,6 +183,9 @@ def load_image(path: str | Path) -> np.ndarray:
     The camera's orientation tag is applied (a phone photo comes out upright). Grey images give
     ``uint8`` ``(H, W)``; colour ones ``(H, W, 3)``; images with transparency ``(H, W, 4)``
     (RGBA); 16-bit grey is scaled to 8 bits. Only the first frame of an animation is read.
+    An image with a side longer than :data:`MAX_SIDE` pixels is shrunk by Pillow to fit
+    ``MAX_SIDE`` x ``MAX_SIDE`` (aspect ratio kept): a digit needs far fewer pixels, and a page of
+    tens of millions of them would take seconds and gigabytes in :func:`mnist_style`.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -206,6 +210,7 @@ def load_image(path: str | Path) -> np.ndarray:
             with Image.open(path) as opened:
                 opened.load()
                 image = ImageOps.exif_transpose(opened)
+                image.thumbnail((MAX_SIDE, MAX_SIDE))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ValueError(f"{path}: refused as a decompression bomb: {error}") from error
     except UnidentifiedImageError as error:
