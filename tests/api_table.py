@@ -20,6 +20,17 @@ def outcome(fn, lib):
         return error
 
 
+def cuda_refused(fn):
+    """``fn()`` asks for a CUDA device: it must fail clearly on a machine without CUDA; torch's
+    CPU build raises an AssertionError, a build with CUDA on a machine without a GPU a
+    RuntimeError. True when the error names CUDA, else the error's absence or text."""
+    try:
+        fn()
+    except (AssertionError, RuntimeError) as error:
+        return "CUDA" in str(error) or "cuda" in str(error)
+    return "no error"
+
+
 def dtype_name(t) -> str:
     if isinstance(t, torch.Tensor):
         return str(t.dtype).removeprefix("torch.")
