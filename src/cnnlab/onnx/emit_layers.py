@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd import conv_ops, norm_ops, resize_ops
+from cnnlab.onnx.emit_nn import conv_node
 from cnnlab.onnx.graph import Emit, emits
 from cnnlab.ops.adaptive import adaptive_bins
 from cnnlab.ops.conv_groups import grouped_geometry
@@ -22,16 +23,7 @@ def grouped_conv2d(e: Emit) -> str:
     geom = grouped_geometry(
         e.shape(0), e.shape(1), o["stride"], o["padding"], o["dilation"], o["groups"]
     )
-    (top, bottom), (left, right) = geom.padding
-    return e.node(
-        "Conv",
-        [e.input(0), e.input(1), *([e.input(2)] if e.input(2) else [])],
-        kernel_shape=[geom.kh, geom.kw],
-        strides=list(geom.stride),
-        pads=[top, left, bottom, right],
-        dilations=list(geom.dilation),
-        group=int(o["groups"]),
-    )
+    return conv_node(e, "Conv", geom, o["groups"])
 
 
 @emits(conv_ops.ConvTranspose2d)
@@ -48,19 +40,11 @@ def conv_transpose2d(e: Emit) -> str:
         o["groups"],
         o["dilation"],
     )
-    (top, bottom), (left, right) = geom.padding
     output_padding = o["output_padding"]
     if isinstance(output_padding, int | np.integer):
         output_padding = (output_padding, output_padding)
-    return e.node(
-        "ConvTranspose",
-        [e.input(0), e.input(1), *([e.input(2)] if e.input(2) else [])],
-        kernel_shape=[geom.kh, geom.kw],
-        strides=list(geom.stride),
-        pads=[top, left, bottom, right],
-        dilations=list(geom.dilation),
-        output_padding=[int(p) for p in output_padding],
-        group=int(o["groups"]),
+    return conv_node(
+        e, "ConvTranspose", geom, o["groups"], output_padding=[int(p) for p in output_padding]
     )
 
 

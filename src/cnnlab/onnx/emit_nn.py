@@ -21,22 +21,29 @@ def linear(e: Emit) -> str:
     return e.node("Add", [y, bias]) if bias else y
 
 
-@emits(nn_ops.Conv2d)
-def conv2d(e: Emit) -> str:
-    """Eq. (8.2) as Conv; ``padding`` resolved to (top, left, bottom, right) as the engine does."""
-    o = e.options
-    geom = conv_geometry(e.shape(0), e.shape(1), o["stride"], o["padding"], o["dilation"])
+def conv_node(e: Emit, op_type: str, geom, groups, **attributes) -> str:
+    """A Conv or ConvTranspose node on (x, W[, b]) with ``geom``'s kernel, strides, dilations
+    and padding, resolved to (top, left, bottom, right) as the engine does."""
     (top, bottom), (left, right) = geom.padding
     bias = [e.input(2)] if e.input(2) else []
     return e.node(
-        "Conv",
+        op_type,
         [e.input(0), e.input(1), *bias],
         kernel_shape=[geom.kh, geom.kw],
         strides=list(geom.stride),
         pads=[top, left, bottom, right],
         dilations=list(geom.dilation),
-        group=int(o.get("groups", 1)),
+        group=int(groups),
+        **attributes,
     )
+
+
+@emits(nn_ops.Conv2d)
+def conv2d(e: Emit) -> str:
+    """Eq. (8.2) as Conv."""
+    o = e.options
+    geom = conv_geometry(e.shape(0), e.shape(1), o["stride"], o["padding"], o["dilation"])
+    return conv_node(e, "Conv", geom, o.get("groups", 1))
 
 
 def _pool_pads(geom) -> list[int]:
